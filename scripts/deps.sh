@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the system packages the tests talk to, from Debian's packages:
+# GDAL (ogrinfo/ogr2ogr read our GeoPackage, tiles and OGC API) and Chromium
+# (the map page test). With "--bench" also PostGIS, for the tile benchmark's
+# ST_AsMVT peer. Does nothing for what is already there.
+set -euo pipefail
+want=()
+command -v ogrinfo >/dev/null 2>&1 || want+=(gdal-bin)
+command -v chromium >/dev/null 2>&1 || want+=(chromium)
+command -v npm >/dev/null 2>&1 || want+=(nodejs npm)
+if [ "${1:-}" = "--bench" ]; then
+  ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || want+=("postgresql-$(ls /etc/postgresql 2>/dev/null | sort -n | tail -1 || echo 15)-postgis-3")
+fi
+[ ${#want[@]} -eq 0 ] && exit 0
+echo "scripts/deps.sh: installing ${want[*]}" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+$SUDO apt-get install -y -qq "${want[@]}" >/dev/null
