@@ -1,0 +1,118 @@
+package api
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"citytwin/parts"
+)
+
+// Config configures a Server. Start from DefaultConfig and change fields.
+type Config struct {
+	// Addr is the listen address of cmd (Serve takes a listener).
+	Addr string
+	// AllowAnonymous lets requests without a token read as the public.
+	// When false, every request but the ops endpoints needs a token.
+	AllowAnonymous bool
+	// CORSOrigins are the origins allowed to call the API from a browser;
+	// "*" allows any. Empty disables CORS headers.
+	CORSOrigins []string
+	// BodyLimit is the largest request body in bytes (413 above it).
+	BodyLimit int64
+	// MaxLimit is the largest page size a client may ask for (400 above).
+	MaxLimit int
+	// DefaultLimit is the page size when the client gives none.
+	DefaultLimit int
+	// MaxCodes is the most codes of one GET /parts?codes= batch.
+	MaxCodes int
+	// MaxK is the largest k of GET /parts/nearest.
+	MaxK int
+	// MaxChanges is the most change records of one POST /parts/changes.
+	MaxChanges int
+	// MaxVertices is the most vertices of a query polygon (POST /parts/within).
+	MaxVertices int
+	// RateLimit limits requests per token (applied by the auth middleware).
+	RateLimit RateLimit
+	// TileMaxAge is the Cache-Control max-age of tiles; keep it short, tiles
+	// change within a second of a write.
+	TileMaxAge time.Duration
+	// ShutdownTimeout bounds the wait for in-flight requests in Serve.
+	ShutdownTimeout time.Duration
+	// Logger receives access and error logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// RateLimit is a token bucket: PerSecond requests a second on average, up
+// to Burst at once. PerSecond 0 disables limiting.
+type RateLimit struct {
+	PerSecond float64
+	Burst     int
+}
+
+// DefaultConfig returns the defaults: listen on :8080, anonymous reads
+// allowed, 10 MB bodies, pages of 100 up to 10,000, 50 req/s per token with
+// bursts of 100, 1 s tile max-age, 15 s shutdown, logs as text to stderr.
+func DefaultConfig() Config {
+	return Config{
+		Addr:            ":8080",
+		AllowAnonymous:  true,
+		BodyLimit:       10 << 20,
+		MaxLimit:        10000,
+		DefaultLimit:    100,
+		MaxCodes:        1000,
+		MaxK:            1000,
+		MaxChanges:      10000,
+		MaxVertices:     5000,
+		RateLimit:       RateLimit{PerSecond: 50, Burst: 100},
+		TileMaxAge:      time.Second,
+		ShutdownTimeout: 15 * time.Second,
+		Logger:          slog.New(slog.NewTextHandler(os.Stderr, nil)),
+	}
+}
+
+// Validate checks the configuration; the error is a *ConfigError.
+func (c Config) Validate() error {
+	bad := func(field, format string, args ...any) error {
+		return &ConfigError{Field: field, Reason: fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case c.BodyLimit <= 0:
+		return bad("BodyLimit", "%d is not a positive number of bytes", c.BodyLimit)
+	case c.MaxLimit <= 0 || c.MaxLimit > parts.MaxLimit:
+		return bad("MaxLimit", "%d is not in 1..%d", c.MaxLimit, parts.MaxLimit)
+	case c.DefaultLimit <= 0 || c.DefaultLimit > c.MaxLimit:
+		return bad("DefaultLimit", "%d is not in 1..MaxLimit (%d)", c.DefaultLimit, c.MaxLimit)
+	case c.MaxCodes <= 0:
+		return bad("MaxCodes", "%d is not positive", c.MaxCodes)
+	case c.MaxK <= 0 || c.MaxK > parts.MaxK:
+		return bad("MaxK", "%d is not in 1..%d", c.MaxK, parts.MaxK)
+	case c.MaxChanges <= 0:
+		return bad("MaxChanges", "%d is not positive", c.MaxChanges)
+	case c.MaxVertices < 4:
+		return bad("MaxVertices", "%d is less than the 4 points of the smallest ring", c.MaxVertices)
+	case c.RateLimit.PerSecond < 0:
+		return bad("RateLimit.PerSecond", "%v is negative", c.RateLimit.PerSecond)
+	case c.RateLimit.PerSecond > 0 && c.RateLimit.Burst <= 0:
+		return bad("RateLimit.Burst", "%d must be positive when PerSecond is set", c.RateLimit.Burst)
+	case c.TileMaxAge < 0:
+		return bad("TileMaxAge", "%v is negative", c.TileMaxAge)
+	case c.ShutdownTimeout < 0:
+		return bad("ShutdownTimeout", "%v is negative", c.ShutdownTimeout)
+	}
+	for _, o := range c.CORSOrigins {
+		if o == "" {
+			return bad("CORSOrigins", "an empty origin")
+		}
+	}
+	return nil
+}
+
+func (c Config) logger() *slog.Logger {
+	if c.Logger == nil {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return c.Logger
+}

@@ -1,0 +1,70 @@
+package api
+
+import (
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"citytwin/twin"
+)
+
+// serverMetrics are the server's Prometheus metrics, on its own registry.
+type serverMetrics struct {
+	requests   *prometheus.HistogramVec // by route pattern, method, status
+	storeWrite *prometheus.HistogramVec // by operation and result
+}
+
+func newServerMetrics(reg *prometheus.Registry, tw *twin.Twin) (*serverMetrics, error) {
+	m := &serverMetrics{
+		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: "citytwin", Subsystem: "http", Name: "request_duration_seconds",
+			Help:    "Latency of HTTP requests by route pattern, method and status.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"route", "method", "status"}),
+		storeWrite: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: "citytwin", Subsystem: "store", Name: "write_duration_seconds",
+			Help:    "Latency of writes through the twin (validate, persist, apply) by operation and result.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"op", "result"}),
+	}
+	cs := []prometheus.Collector{
+		m.requests, m.storeWrite,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: "citytwin", Name: "parts_indexed", Help: "Components held in the in-memory index.",
+		}, func() float64 { return float64(tw.Parts().Len()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: "citytwin", Name: "grids_indexed", Help: "Unit grids held in the in-memory index.",
+		}, func() float64 { return float64(tw.Grids().Len()) }),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	}
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func (m *serverMetrics) observeRequest(route, method string, status int, d time.Duration) {
+	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Observe(d.Seconds())
+}
+
+// timeWrite runs a twin write and records its latency; the result label is
+// ok, store (the store failed) or rejected (anything the twin refused).
+func (s *Server) timeWrite(op string, fn func() error) error {
+	start := time.Now()
+	err := fn()
+	result := "ok"
+	switch {
+	case errors.Is(err, twin.ErrStore):
+		result = "store"
+	case err != nil:
+		result = "rejected"
+	}
+	s.m.storeWrite.WithLabelValues(op, result).Observe(time.Since(start).Seconds())
+	return err
+}

@@ -1,0 +1,219 @@
+package api
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// requestIDKey is the echo context key of the request id.
+const requestIDKey = "request_id"
+
+// requestID takes a well-formed X-Request-Id from the client (up to 128 of
+// A-Z a-z 0-9 . _ -) or makes one, and echoes it in the response.
+func (s *Server) requestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Request().Header.Get(echo.HeaderXRequestID)
+		if !validRequestID(id) {
+			var b [12]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		c.Set(requestIDKey, id)
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		return next(c)
+	}
+}
+
+func validRequestID(id string) bool {
+	if len(id) == 0 || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		ch := id[i]
+		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '.' || ch == '_' || ch == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func requestIDOf(c echo.Context) string {
+	id, _ := c.Get(requestIDKey).(string)
+	return id
+}
+
+// accessLog writes errors as problems (so that it sees the final status),
+// then logs the request and records its latency by route pattern.
+func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
+		d := time.Since(start)
+		req, res := c.Request(), c.Response()
+		route := c.Path()
+		if route == "" {
+			route = "unmatched"
+		}
+		s.m.observeRequest(route, req.Method, res.Status, d)
+		level := slog.LevelInfo
+		if res.Status >= 500 {
+			level = slog.LevelWarn
+		}
+		s.log.LogAttrs(req.Context(), level, "request",
+			slog.String("request_id", requestIDOf(c)),
+			slog.String("method", req.Method),
+			slog.String("path", req.URL.Path),
+			slog.String("route", route),
+			slog.Int("status", res.Status),
+			slog.Int64("bytes", res.Size),
+			slog.Duration("duration", d),
+			slog.String("principal", principalOf(c).String()),
+			slog.String("remote", c.RealIP()),
+		)
+		return nil
+	}
+}
+
+// recover turns a panic in a handler into a 500 problem and a logged stack.
+func (s *Server) recover(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r)
+				}
+				s.log.LogAttrs(c.Request().Context(), slog.LevelError, "panic",
+					slog.String("request_id", requestIDOf(c)),
+					slog.String("panic", fmt.Sprint(r)),
+					slog.String("stack", string(debug.Stack())))
+				err = fmt.Errorf("api: panic serving %s %s", c.Request().Method, c.Request().URL.Path)
+			}
+		}()
+		return next(c)
+	}
+}
+
+// Headers that browsers may send and read across origins.
+var (
+	corsAllowHeaders  = "Authorization, Content-Type, If-Match, If-None-Match, X-Request-Id"
+	corsExposeHeaders = "ETag, Location, X-Request-Id, Retry-After"
+	corsAllowMethods  = "GET, HEAD, POST, PATCH, DELETE, OPTIONS"
+)
+
+// cors answers preflights and adds CORS headers for the configured origins.
+func (s *Server) cors(next echo.HandlerFunc) echo.HandlerFunc {
+	anyOrigin := slices.Contains(s.cfg.CORSOrigins, "*")
+	return func(c echo.Context) error {
+		origin := c.Request().Header.Get(echo.HeaderOrigin)
+		if origin == "" || len(s.cfg.CORSOrigins) == 0 {
+			return next(c)
+		}
+		h := c.Response().Header()
+		h.Add(echo.HeaderVary, echo.HeaderOrigin)
+		if !anyOrigin && !slices.Contains(s.cfg.CORSOrigins, origin) {
+			return next(c) // no CORS headers: the browser refuses
+		}
+		allow := origin
+		if anyOrigin {
+			allow = "*"
+		}
+		h.Set(echo.HeaderAccessControlAllowOrigin, allow)
+		if c.Request().Method == http.MethodOptions && c.Request().Header.Get(echo.HeaderAccessControlRequestMethod) != "" {
+			h.Set(echo.HeaderAccessControlAllowMethods, corsAllowMethods)
+			h.Set(echo.HeaderAccessControlAllowHeaders, corsAllowHeaders)
+			h.Set(echo.HeaderAccessControlMaxAge, "600")
+			return c.NoContent(http.StatusNoContent)
+		}
+		h.Set(echo.HeaderAccessControlExposeHeaders, corsExposeHeaders)
+		return next(c)
+	}
+}
+
+// bodyLimit refuses bodies over Config.BodyLimit (413), by Content-Length
+// up front and by counting what is read.
+func (s *Server) bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		if req.ContentLength > s.cfg.BodyLimit {
+			return fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, req.ContentLength, s.cfg.BodyLimit)
+		}
+		if req.Body != nil && req.Body != http.NoBody {
+			req.Body = http.MaxBytesReader(c.Response(), req.Body, s.cfg.BodyLimit)
+		}
+		return next(c)
+	}
+}
+
+// jsonMediaTypes are the request bodies the API reads.
+var jsonMediaTypes = []string{"application/json", "application/geo+json", "application/merge-patch+json"}
+
+// readBody reads a JSON request body (Content-Type JSON, or none).
+func readBody(c echo.Context) ([]byte, error) {
+	req := c.Request()
+	if ct := req.Header.Get(echo.HeaderContentType); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || !slices.Contains(jsonMediaTypes, mt) {
+			return nil, fmt.Errorf("%w: %q; send %s", ErrUnsupportedMediaType, ct, strings.Join(jsonMediaTypes, " or "))
+		}
+	}
+	if req.Body == nil {
+		return nil, badInput("body", "empty, want JSON")
+	}
+	b, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, err // *http.MaxBytesError: 413
+	}
+	if len(b) == 0 {
+		return nil, badInput("body", "empty, want JSON")
+	}
+	return b, nil
+}
+
+// Conditional request headers (echo names none of them).
+const (
+	headerETag        = "ETag"
+	headerIfMatch     = "If-Match"
+	headerIfNoneMatch = "If-None-Match"
+)
+
+// etag formats a version as a strong entity tag.
+func etag(version uint64) string { return `"` + strconv.FormatUint(version, 10) + `"` }
+
+// ifMatch reads If-Match: "N", W/"N" or *. It returns 0 when the header is
+// absent or *, and fails with 412 for a tag that is not a version of ours.
+func ifMatch(c echo.Context) (uint64, bool, error) {
+	h := strings.TrimSpace(c.Request().Header.Get(headerIfMatch))
+	if h == "" {
+		return 0, false, nil
+	}
+	if h == "*" {
+		return 0, true, nil
+	}
+	if strings.Contains(h, ",") {
+		return 0, false, badInput("If-Match", "give one entity tag, got %q", clipString(h))
+	}
+	t := strings.TrimPrefix(h, "W/")
+	if len(t) < 3 || t[0] != '"' || t[len(t)-1] != '"' {
+		return 0, false, badInput("If-Match", "%q is not an entity tag such as \"3\"", clipString(h))
+	}
+	v, err := strconv.ParseUint(t[1:len(t)-1], 10, 64)
+	if err != nil || v == 0 {
+		return 0, false, &Problem{Type: problemTypeBase + "version-mismatch", Title: http.StatusText(http.StatusPreconditionFailed),
+			Status: http.StatusPreconditionFailed, Detail: fmt.Sprintf("If-Match %s is not a version of this resource", clipString(h))}
+	}
+	return v, true, nil
+}

@@ -1,0 +1,421 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/paulmach/orb"
+
+	"citytwin/parts"
+)
+
+// registerParts registers the component routes under /parts.
+func (s *Server) registerParts(g *echo.Group, mw ...echo.MiddlewareFunc) {
+	g.GET("", s.listParts, mw...)
+	g.GET("/nearest", s.nearestParts, mw...)
+	g.GET("/counts", s.countParts, mw...)
+	g.POST("/within", s.withinParts, mw...)
+	g.POST("/changes", s.changeParts, mw...)
+	g.POST("", s.addPart, mw...)
+	g.GET("/:code", s.getPart, mw...)
+	g.PATCH("/:code", s.patchPart, mw...)
+	g.DELETE("/:code", s.retirePart, mw...)
+}
+
+// joinInput merges the *InputErrors among errs into one; any other error
+// is returned as is, first.
+func joinInput(errs ...error) error {
+	var all []FieldReason
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		var in *InputError
+		if !errors.As(err, &in) {
+			return err
+		}
+		all = append(all, in.Errors...)
+	}
+	if len(all) > 0 {
+		return &InputError{Errors: all}
+	}
+	return nil
+}
+
+// absURL builds an absolute URL on the request's own scheme and host.
+func absURL(c echo.Context, path string, q url.Values) string {
+	u := url.URL{Scheme: c.Scheme(), Host: c.Request().Host, Path: path}
+	if len(q) > 0 {
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// pageLinks are the self link and, with a next cursor, the next link.
+func pageLinks(c echo.Context, next string) []link {
+	q := c.QueryParams()
+	links := []link{{Href: absURL(c, c.Request().URL.Path, q), Rel: "self", Type: mediaGeoJSON}}
+	if next != "" {
+		nq := url.Values{}
+		for k, v := range q {
+			nq[k] = v
+		}
+		nq.Set("cursor", next)
+		links = append(links, link{Href: absURL(c, c.Request().URL.Path, nq), Rel: "next", Type: mediaGeoJSON})
+	}
+	return links
+}
+
+func parseCodeParam(c echo.Context) (parts.Code, error) {
+	code, err := parts.ParseCode(c.Param("code"))
+	if err != nil {
+		return 0, err
+	}
+	return code, nil
+}
+
+// notModified reports whether If-None-Match names the entity tag (weak
+// comparison).
+func notModified(c echo.Context, tag string) bool {
+	inm := c.Request().Header.Get(headerIfNoneMatch)
+	if inm == "" {
+		return false
+	}
+	for _, t := range strings.Split(inm, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == strings.TrimPrefix(tag, "W/") {
+			return true
+		}
+	}
+	return false
+}
+
+// getPart: GET /parts/{code}. A retired component is 410 Gone.
+func (s *Server) getPart(c echo.Context) error {
+	if err := checkParams(c.QueryParams()); err != nil {
+		return err
+	}
+	code, err := parseCodeParam(c)
+	if err != nil {
+		return err
+	}
+	p, err := s.twin.Parts().Get(code)
+	if err != nil {
+		return err
+	}
+	return s.writePart(c, http.StatusOK, &p)
+}
+
+func (s *Server) writePart(c echo.Context, status int, p *parts.Part) error {
+	tag := etag(p.Version)
+	c.Response().Header().Set(headerETag, tag)
+	if status == http.StatusOK && c.Request().Method == http.MethodGet && notModified(c, tag) {
+		return c.NoContent(http.StatusNotModified)
+	}
+	return writeJSON(c, status, mediaGeoJSON, featureOfPart(p, principalOf(c)))
+}
+
+// listParts: GET /parts?codes=... (a batch) or GET /parts?bbox=&<filter>&limit=&cursor=.
+func (s *Server) listParts(c echo.Context) error {
+	q := c.QueryParams()
+	if _, ok := q["codes"]; ok {
+		if err := checkParams(q, []string{"codes"}); err != nil {
+			return joinInput(err, badInput("codes", "codes cannot be combined with other parameters"))
+		}
+		return s.batchParts(c, listParam(q, "codes"))
+	}
+	if err := checkParams(q, filterParams, []string{"bbox", "limit", "cursor"}); err != nil {
+		return err
+	}
+	f, ferr := parseFilter(q)
+	b, berr := world, error(nil)
+	if v, err := oneParam(q, "bbox"); err != nil {
+		berr = err
+	} else if v != "" {
+		b, berr = parseBBox(v)
+	}
+	limit, lerr := parseLimit(q, s.cfg.DefaultLimit, s.cfg.MaxLimit)
+	key := queryKey("/parts", q, nil)
+	cur, cerr := oneParam(q, "cursor")
+	if cerr == nil {
+		cur, cerr = unwrapCursor(key, cur)
+	}
+	if err := joinInput(ferr, berr, lerr, cerr); err != nil {
+		return err
+	}
+	page, err := s.twin.Parts().Search(c.Request().Context(), parts.Query{BBox: b, Filter: f, Limit: limit, Cursor: cur})
+	if err != nil {
+		return err
+	}
+	return s.writePage(c, page, key)
+}
+
+func (s *Server) writePage(c echo.Context, page parts.Page, key uint64) error {
+	who := principalOf(c)
+	fs := make([]partFeature, len(page.Parts))
+	for i := range page.Parts {
+		fs[i] = featureOfPart(&page.Parts[i], who)
+	}
+	fc := newCollection(fs)
+	n := page.NumberMatched
+	fc.NumberMatched = &n
+	fc.Links = pageLinks(c, wrapCursor(key, page.Next))
+	return writeJSON(c, http.StatusOK, mediaGeoJSON, fc)
+}
+
+// batchParts answers GET /parts?codes=a,b,c: the components found, in the
+// order asked, and the codes unknown or retired in "missing".
+func (s *Server) batchParts(c echo.Context, codes []string) error {
+	if len(codes) == 0 {
+		return badInput("codes", "give at least one code")
+	}
+	if len(codes) > s.cfg.MaxCodes {
+		return badInput("codes", "%d codes, more than the maximum of %d", len(codes), s.cfg.MaxCodes)
+	}
+	var errs []FieldReason
+	parsed := make([]parts.Code, 0, len(codes))
+	for _, v := range codes {
+		code, err := parts.ParseCode(v)
+		if err != nil {
+			errs = append(errs, FieldReason{Field: "codes", Reason: err.Error()})
+			continue
+		}
+		if !slices.Contains(parsed, code) {
+			parsed = append(parsed, code)
+		}
+	}
+	if len(errs) > 0 {
+		return &InputError{Errors: errs}
+	}
+	who := principalOf(c)
+	fs := make([]partFeature, 0, len(parsed))
+	var missing []string
+	for _, code := range parsed {
+		p, err := s.twin.Parts().Get(code)
+		switch {
+		case err == nil:
+			fs = append(fs, featureOfPart(&p, who))
+		case errors.Is(err, parts.ErrNotFound), errors.Is(err, parts.ErrRetired):
+			missing = append(missing, code.String())
+		default:
+			return err
+		}
+	}
+	fc := newCollection(fs)
+	n := len(fs)
+	fc.NumberMatched = &n
+	fc.Missing = missing
+	return writeJSON(c, http.StatusOK, mediaGeoJSON, fc)
+}
+
+// nearestParts: GET /parts/nearest?lon=&lat=&k=&max_distance=&<filter>,
+// nearest first, each with its distance in metres.
+func (s *Server) nearestParts(c echo.Context) error {
+	q := c.QueryParams()
+	if err := checkParams(q, filterParams, []string{"lon", "lat", "k", "max_distance"}); err != nil {
+		return err
+	}
+	pt, perr := parseLonLat(q)
+	f, ferr := parseFilter(q)
+	k, kerr := 10, error(nil)
+	if v, err := oneParam(q, "k"); err != nil {
+		kerr = err
+	} else if v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			kerr = badInput("k", "%q is not a whole number from 1 to %d", clipString(v), s.cfg.MaxK)
+		} else if n > s.cfg.MaxK {
+			kerr = badInput("k", "%d is more than the maximum of %d", n, s.cfg.MaxK)
+		} else {
+			k = n
+		}
+	}
+	maxDist, derr := 0.0, error(nil)
+	if v, err := oneParam(q, "max_distance"); err != nil {
+		derr = err
+	} else if v != "" {
+		var err error
+		if maxDist, err = strconv.ParseFloat(v, 64); err != nil || !(maxDist > 0) || maxDist > 2.1e7 {
+			derr = badInput("max_distance", "%q is not a distance in metres above 0", clipString(v))
+		}
+	}
+	if err := joinInput(perr, ferr, kerr, derr); err != nil {
+		return err
+	}
+	ns, err := s.twin.Parts().Nearest(c.Request().Context(), pt, k, f, maxDist)
+	if err != nil {
+		return err
+	}
+	who := principalOf(c)
+	fs := make([]partFeature, len(ns))
+	for i := range ns {
+		fs[i] = featureOfPart(&ns[i].Part, who)
+		d := ns[i].Distance
+		fs[i].Properties.Distance = &d
+	}
+	return writeJSON(c, http.StatusOK, mediaGeoJSON, newCollection(fs))
+}
+
+// withinParts: POST /parts/within with a Polygon or MultiPolygon (or a
+// Feature of one) as the body; filter and paging from the query.
+func (s *Server) withinParts(c echo.Context) error {
+	q := c.QueryParams()
+	if err := checkParams(q, filterParams, []string{"limit", "cursor"}); err != nil {
+		return err
+	}
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	area, err := decodeArea(body, s.cfg.MaxVertices)
+	if err != nil {
+		return err
+	}
+	f, ferr := parseFilter(q)
+	limit, lerr := parseLimit(q, s.cfg.DefaultLimit, s.cfg.MaxLimit)
+	canon, _ := json.Marshal(geometryOf(area))
+	key := queryKey("/parts/within", q, canon)
+	cur, cerr := oneParam(q, "cursor")
+	if cerr == nil {
+		cur, cerr = unwrapCursor(key, cur)
+	}
+	if err := joinInput(ferr, lerr, cerr); err != nil {
+		return err
+	}
+	page, err := s.twin.Parts().Within(c.Request().Context(), area, f, limit, cur)
+	if err != nil {
+		return err
+	}
+	return s.writePage(c, page, key)
+}
+
+// decodeArea reads a query area: a Polygon or MultiPolygon geometry, or a
+// Feature holding one, simple (no self-intersection) and within max vertices.
+func decodeArea(body []byte, max int) (orb.Geometry, error) {
+	m, err := decodeJSONObject(body, "the area")
+	if err != nil {
+		return nil, err
+	}
+	var typ string
+	_ = json.Unmarshal(m["type"], &typ)
+	var g orb.Geometry
+	if typ == "Feature" {
+		f, err := featureFromMembers(m, false, "")
+		if err != nil {
+			return nil, err
+		}
+		g = f.Geometry
+	} else {
+		g, err = decodeGeometry(body)
+		if err != nil {
+			return nil, err
+		}
+	}
+	switch g.(type) {
+	case orb.Polygon, orb.MultiPolygon:
+	case nil:
+		return nil, badInput("geometry", "missing; send a Polygon or MultiPolygon")
+	default:
+		return nil, badInput("geometry", "a %s has no area; send a Polygon or MultiPolygon", g.GeoJSONType())
+	}
+	if err := checkSimple(g, max); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// classCount is one row of GET /parts/counts.
+type classCount struct {
+	Class string `json:"class,omitempty"`
+	Major string `json:"major,omitempty"`
+	Name  string `json:"name,omitempty"`
+	Count int    `json:"count"`
+}
+
+type countsDoc struct {
+	By     string       `json:"by"`
+	BBox   []float64    `json:"bbox,omitempty"`
+	Grid   string       `json:"grid,omitempty"`
+	Total  int          `json:"total"`
+	Counts []classCount `json:"counts"`
+}
+
+// majorNames are the major classes of the standard.
+var majorNames = map[int]string{1: "公用设施", 2: "道路交通", 3: "市容环境", 4: "园林绿化", 5: "房屋土地", 6: "其他设施"}
+
+// countParts: GET /parts/counts?by=class|major&grid=<prefix>&bbox=&<filter>.
+func (s *Server) countParts(c echo.Context) error {
+	q := c.QueryParams()
+	if err := checkParams(q, filterParams, []string{"by", "bbox"}); err != nil {
+		return err
+	}
+	f, ferr := parseFilter(q)
+	by, byErr := oneParam(q, "by")
+	if byErr == nil {
+		switch by {
+		case "":
+			by = "class"
+		case "class", "major":
+		default:
+			byErr = badInput("by", "%q is not class or major", clipString(by))
+		}
+	}
+	b, berr := world, error(nil)
+	hasBBox := false
+	if v, err := oneParam(q, "bbox"); err != nil {
+		berr = err
+	} else if v != "" {
+		b, berr = parseBBox(v)
+		hasBBox = true
+	}
+	if err := joinInput(ferr, byErr, berr); err != nil {
+		return err
+	}
+	counts, err := s.twin.Parts().CountByClass(c.Request().Context(), b, f)
+	if err != nil {
+		return err
+	}
+	doc := countsDoc{By: by, Grid: f.GridPrefix, Counts: []classCount{}}
+	if hasBBox {
+		doc.BBox = []float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]}
+	}
+	cat := s.twin.Catalogue()
+	majors := map[int]int{}
+	classes := make([]parts.Class, 0, len(counts))
+	for cl, n := range counts {
+		doc.Total += n
+		majors[cl.Major()] += n
+		classes = append(classes, cl)
+	}
+	if by == "class" {
+		slices.Sort(classes)
+		for _, cl := range classes {
+			row := classCount{Class: cl.String(), Count: counts[cl]}
+			if ci, ok := cat.Lookup(cl); ok {
+				row.Name = ci.Name
+			}
+			doc.Counts = append(doc.Counts, row)
+		}
+	} else {
+		for _, m := range sortedInts(majors) {
+			doc.Counts = append(doc.Counts, classCount{Major: fmt.Sprintf("%02d", m), Name: majorNames[m], Count: majors[m]})
+		}
+	}
+	return writeJSON(c, http.StatusOK, mediaJSON, doc)
+}
+
+func sortedInts(m map[int]int) []int {
+	ks := make([]int, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}

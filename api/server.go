@@ -1,0 +1,124 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/klauspost/compress/gzhttp"
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"citytwin/tiles"
+	"citytwin/twin"
+)
+
+// Server is the HTTP API over one twin and its tile map. Create it with New.
+type Server struct {
+	cfg         Config
+	twin        *twin.Twin
+	tiles       *tiles.Map // nil: no tile routes answer but 404
+	auth        Authenticator
+	log         *slog.Logger
+	metrics     *prometheus.Registry // the server's own registry, served at /metrics
+	m           *serverMetrics
+	promHandler http.Handler
+	echo        *echo.Echo
+	handler     http.Handler
+	ready       atomic.Bool
+}
+
+// New builds the server and its routes. tm may be nil (no tiles); auth may
+// be nil (everybody is the public, or 401 when AllowAnonymous is false).
+func New(cfg Config, tw *twin.Twin, tm *tiles.Map, auth Authenticator) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if tw == nil {
+		return nil, &ConfigError{Field: "twin", Reason: "nil"}
+	}
+	s := &Server{
+		cfg:     cfg,
+		twin:    tw,
+		tiles:   tm,
+		auth:    auth,
+		log:     cfg.logger(),
+		metrics: prometheus.NewRegistry(),
+	}
+	m, err := newServerMetrics(s.metrics, tw)
+	if err != nil {
+		return nil, fmt.Errorf("api: metrics: %w", err)
+	}
+	s.m = m
+	s.promHandler = promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{Registry: s.metrics})
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(s.requestID, s.accessLog, s.recover, s.cors, s.bodyLimit)
+	s.echo = e
+
+	// Operations: never behind authentication.
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", s.serveMetrics)
+
+	authMW := s.authMiddleware()
+	// Middleware per route, not per group: a group's catch-all route
+	// would turn a 405 (wrong method) into a 404.
+	s.registerParts(e.Group("/parts"), authMW)
+	s.registerGrids(e.Group("/grids"), authMW)
+	s.registerTiles(e.Group("/tiles"), authMW)
+	s.registerOGC(e.Group("/ogc", authMW))
+	s.registerOpenAPI(e)
+
+	gz, err := gzhttp.NewWrapper(gzhttp.MinSize(1024), gzhttp.EnableZstd(false))
+	if err != nil {
+		return nil, fmt.Errorf("api: gzip: %w", err)
+	}
+	s.handler = gz(e)
+	return s, nil
+}
+
+// Handler returns the server's http.Handler (gzip for JSON, then echo).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// SetReady sets what /readyz answers: 200 when ready, 503 before.
+func (s *Server) SetReady(ready bool) { s.ready.Store(ready) }
+
+// Serve serves HTTP on ln until ctx is done, then stops accepting
+// connections and waits up to Config.ShutdownTimeout for in-flight requests
+// to finish. It returns nil after a clean shutdown.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("api: serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	if err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("api: shutdown: %w", err)
+	}
+	return nil
+}

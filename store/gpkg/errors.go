@@ -1,0 +1,91 @@
+package gpkg
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors of the package. Match them with errors.Is.
+var (
+	// ErrNotGeoPackage reports a file that is missing, is not an SQLite
+	// database, is damaged, or is an SQLite database but not a GeoPackage.
+	ErrNotGeoPackage = errors.New("gpkg: not a GeoPackage")
+	// ErrSchema reports a GeoPackage that lacks this package's tables or
+	// columns, or carries a schema version this build does not read.
+	ErrSchema = errors.New("gpkg: schema mismatch")
+	// ErrGeometry reports a geometry blob that cannot be decoded or a
+	// geometry that cannot be stored.
+	ErrGeometry = errors.New("gpkg: invalid geometry")
+	// ErrRow reports a stored row whose values do not make a valid record.
+	ErrRow = errors.New("gpkg: invalid row")
+	// ErrClosed reports a call on a closed Store, or on a Writer after
+	// Commit or Abort.
+	ErrClosed = errors.New("gpkg: closed")
+	// ErrFailed reports a call on a Writer after an earlier call failed;
+	// the only thing left to do is Abort.
+	ErrFailed = errors.New("gpkg: writer failed earlier")
+)
+
+// OpenError is a file that Open refused. Err is ErrNotGeoPackage or
+// ErrSchema; Cause, when set, is the underlying error (fs.ErrNotExist, an
+// SQLite error).
+type OpenError struct {
+	Path   string
+	Reason string
+	Err    error
+	Cause  error
+}
+
+// Error names the path, the reason and the cause.
+func (e *OpenError) Error() string {
+	if e.Cause != nil {
+		return fmt.Sprintf("%v: %s: %s: %v", e.Err, e.Path, e.Reason, e.Cause)
+	}
+	return fmt.Sprintf("%v: %s: %s", e.Err, e.Path, e.Reason)
+}
+
+// Unwrap returns the sentinel and the cause, for errors.Is and errors.As.
+func (e *OpenError) Unwrap() []error {
+	if e.Cause != nil {
+		return []error{e.Err, e.Cause}
+	}
+	return []error{e.Err}
+}
+
+// GeometryError is a geometry blob or value that cannot be decoded or
+// encoded: Offset is the byte offset in the blob where decoding stopped
+// (-1 when encoding).
+type GeometryError struct {
+	Offset int
+	Reason string
+}
+
+// Error gives the reason and, when decoding, the offset.
+func (e *GeometryError) Error() string {
+	if e.Offset < 0 {
+		return fmt.Sprintf("%v: %s", ErrGeometry, e.Reason)
+	}
+	return fmt.Sprintf("%v: at byte %d: %s", ErrGeometry, e.Offset, e.Reason)
+}
+
+// Unwrap makes errors.Is(err, ErrGeometry) true.
+func (e *GeometryError) Unwrap() error { return ErrGeometry }
+
+// RowError is a record that cannot be written, or a stored row that cannot
+// be read: Table and Key (the code, or the fid when the code is unreadable)
+// name the row, Field the column. Err is the cause (a *GeometryError, a
+// parts or grid error, or ErrRow).
+type RowError struct {
+	Table string
+	Key   string
+	Field string
+	Err   error
+}
+
+// Error names the table, the row, the field and the cause.
+func (e *RowError) Error() string {
+	return fmt.Sprintf("gpkg: %s %s: %s: %v", e.Table, e.Key, e.Field, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *RowError) Unwrap() error { return e.Err }

@@ -1,0 +1,375 @@
+package gpkg
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"citytwin/grid"
+	"citytwin/parts"
+
+	"github.com/paulmach/orb"
+)
+
+// encoder turns records into statement arguments. It caches the text of
+// dates and classes, which repeat across millions of rows.
+type encoder struct {
+	dates   map[int64]string
+	classes map[parts.Class]string
+}
+
+func newEncoder() *encoder {
+	return &encoder{dates: make(map[int64]string), classes: make(map[parts.Class]string)}
+}
+
+// date adds t's UTC day as YYYY-MM-DD, or NULL for the zero time.
+func (e *encoder) date(v *values, t time.Time) {
+	if t.IsZero() {
+		v.null()
+		return
+	}
+	day := t.Unix()
+	if day < 0 {
+		day -= 86399
+	}
+	day /= 86400
+	s, ok := e.dates[day]
+	if !ok {
+		s = t.UTC().Format(time.DateOnly)
+		if len(e.dates) < 1<<16 {
+			e.dates[day] = s
+		}
+	}
+	v.text(s)
+}
+
+func (e *encoder) class(v *values, c parts.Class) {
+	s, ok := e.classes[c]
+	if !ok {
+		s = c.String()
+		e.classes[c] = s
+	}
+	v.text(s)
+}
+
+// checkCode returns the *parts.CodeError of an invalid code, or nil. The
+// common case, a valid code, allocates nothing.
+func checkCode(c parts.Code) error {
+	if county := c.County(); county >= 110000 && county <= 829999 && c.Class().Major() >= 1 &&
+		c.Class()%100 != 0 && c.Serial() != 0 && uint64(c) <= 9999999999999999 {
+		return nil
+	}
+	_, err := parts.ParseCode(c.String())
+	return err
+}
+
+// appendCode appends the 16 digits of c.
+func appendCode(dst []byte, c parts.Code) []byte {
+	var b [16]byte
+	x := uint64(c)
+	for i := 15; i >= 0; i-- {
+		b[i] = byte('0' + x%10)
+		x /= 10
+	}
+	return append(dst, b[:]...)
+}
+
+// appendPart adds the 18 arguments of p (in partColumns order) to v and
+// returns the geometry's bound. After an error v is as it was.
+func (e *encoder) appendPart(v *values, p *parts.Part) (orb.Bound, error) {
+	fail := func(field string, err error) (orb.Bound, error) {
+		return orb.Bound{}, &RowError{Table: "parts", Key: p.Code.String(), Field: field, Err: err}
+	}
+	if err := checkCode(p.Code); err != nil {
+		return fail("code", err)
+	}
+	if p.State > parts.Occupied {
+		return fail("state", &parts.FieldError{Field: "state", Reason: fmt.Sprintf("state %d is not one of 0-3", p.State), Err: parts.ErrInvalid})
+	}
+	if p.Version > math.MaxInt64 {
+		return fail("version", fmt.Errorf("%w: version %d does not fit in a signed 64-bit integer", ErrRow, p.Version))
+	}
+	np, nb := v.mark()
+	start := len(v.buf)
+	var b orb.Bound
+	var err error
+	if v.buf, b, err = appendGeometry(v.buf, p.Geometry); err != nil {
+		v.truncate(np, nb)
+		return fail("geometry", err)
+	}
+	v.blobFrom(start)
+	start = len(v.buf)
+	v.buf = appendCode(v.buf, p.Code)
+	v.textFrom(start)
+	class := p.Class
+	if class == 0 {
+		class = p.Code.Class()
+	}
+	e.class(v, class)
+	v.text(p.Name)
+	v.text(p.Supervisor)
+	v.text(p.Owner)
+	v.text(p.Maintainer)
+	v.text(p.Grid)
+	v.text(p.State.String())
+	if p.Retired {
+		v.int(1)
+	} else {
+		v.int(0)
+	}
+	e.date(v, p.Surveyed)
+	e.date(v, p.Changed)
+	v.text(p.Source.String())
+	v.text(p.Photo)
+	v.text(p.Note)
+	v.text(p.Material)
+	v.text(p.Label)
+	v.int(int64(p.Version))
+	return b, nil
+}
+
+// appendGrid adds the 8 arguments of g (in gridColumns order) to v and
+// returns the geometry's bound. After an error v is as it was.
+func appendGrid(v *values, g *grid.Grid) (orb.Bound, error) {
+	key := string(g.Code)
+	if _, err := grid.ParseCode(key); err != nil {
+		return orb.Bound{}, &RowError{Table: "grids", Key: key, Field: "code", Err: err}
+	}
+	if g.Version > math.MaxInt64 {
+		return orb.Bound{}, &RowError{Table: "grids", Key: key, Field: "version", Err: fmt.Errorf("%w: version %d does not fit in a signed 64-bit integer", ErrRow, g.Version)}
+	}
+	np, nb := v.mark()
+	start := len(v.buf)
+	var b orb.Bound
+	var err error
+	if v.buf, b, err = appendGeometry(v.buf, g.Geometry); err != nil {
+		v.truncate(np, nb)
+		return b, &RowError{Table: "grids", Key: key, Field: "geometry", Err: err}
+	}
+	v.blobFrom(start)
+	v.text(key)
+	v.text(g.Name)
+	v.text(g.Dept)
+	v.text(g.Code.District())
+	v.text(g.Code.Street())
+	v.text(g.Code.Community())
+	v.int(int64(g.Version))
+	return b, nil
+}
+
+// partSelect reads a part: the geometry blob, then the fields in the order
+// of the f* constants.
+const partSelect = `SELECT geom, fid, code, class, name, dept_supervisor, dept_owner, dept_maintainer,
+ grid_code, state, retired, surveyed, changed, source, photo, note, material, label, version FROM parts`
+
+// partFields is the number of columns of partSelect after geom.
+const partFields = 18
+
+// Field positions in partSelect, counted after geom.
+const (
+	fFID = iota
+	fCode
+	fClass
+	fName
+	fSupervisor
+	fOwner
+	fMaintainer
+	fGrid
+	fState
+	fRetired
+	fSurveyed
+	fChanged
+	fSource
+	fPhoto
+	fNote
+	fMaterial
+	fLabel
+	fVersion
+)
+
+// decoder turns rows of partSelect back into parts. It interns repeated strings
+// (departments, grid codes, names) and caches parsed classes, states,
+// sources and dates, so a load of millions of rows allocates little more
+// than the parts themselves.
+type decoder struct {
+	depts, grids, names, misc interner
+	classes                   memo[parts.Class]
+	states                    memo[parts.State]
+	sources                   memo[parts.Source]
+	dates                     memo[time.Time]
+	// fields holds the text columns of the current row, by f* index;
+	// retired and version hold its integer columns.
+	fields           [partFields][]byte
+	retired, version int64
+}
+
+func newDecoder() *decoder {
+	return &decoder{
+		depts:   interner{max: 1 << 12},
+		grids:   interner{max: 1 << 16},
+		names:   interner{max: 1 << 16},
+		misc:    interner{max: 1 << 14},
+		classes: memo[parts.Class]{parse: parts.ParseClass},
+		states:  memo[parts.State]{parse: parts.ParseState},
+		sources: memo[parts.Source]{parse: parts.ParseSource},
+		dates:   memo[time.Time]{parse: parseDate},
+	}
+}
+
+// parseCodeBytes parses a 16-digit component code without allocating in
+// the common, valid case.
+func parseCodeBytes(b []byte) (parts.Code, error) {
+	if len(b) == 16 {
+		var v uint64
+		ok := true
+		for _, c := range b {
+			ok = ok && c >= '0' && c <= '9'
+			v = v*10 + uint64(c-'0')
+		}
+		if ok && checkCode(parts.Code(v)) == nil {
+			return parts.Code(v), nil
+		}
+	}
+	return parts.ParseCode(string(b))
+}
+
+// part decodes the fields of d.fields and the geometry blob into p; fid
+// names the row in errors when its code is unreadable.
+func (d *decoder) part(p *parts.Part, geom []byte, fid int64) error {
+	f := &d.fields
+	bad := func(field string, err error) error {
+		key := string(f[fCode])
+		if field == "code" {
+			key = fmt.Sprintf("fid %d", fid)
+		}
+		return &RowError{Table: "parts", Key: key, Field: field, Err: err}
+	}
+	code, err := parseCodeBytes(f[fCode])
+	if err != nil {
+		return bad("code", err)
+	}
+	*p = parts.Part{Code: code}
+	if len(f[fClass]) == 0 {
+		p.Class = code.Class()
+	} else if p.Class, err = d.classes.get(f[fClass]); err != nil {
+		return bad("class", err)
+	}
+	p.Name = d.names.get(f[fName])
+	p.Supervisor = d.depts.get(f[fSupervisor])
+	p.Owner = d.depts.get(f[fOwner])
+	p.Maintainer = d.depts.get(f[fMaintainer])
+	p.Grid = d.grids.get(f[fGrid])
+	if len(f[fState]) > 0 {
+		if p.State, err = d.states.get(f[fState]); err != nil {
+			return bad("state", err)
+		}
+	}
+	switch {
+	case d.retired == 1:
+		p.Retired = true
+	case d.retired != 0:
+		return bad("retired", fmt.Errorf("%w: %d is not 0 or 1", ErrRow, d.retired))
+	}
+	if len(f[fSurveyed]) > 0 {
+		if p.Surveyed, err = d.dates.get(f[fSurveyed]); err != nil {
+			return bad("surveyed", err)
+		}
+	}
+	if len(f[fChanged]) > 0 {
+		if p.Changed, err = d.dates.get(f[fChanged]); err != nil {
+			return bad("changed", err)
+		}
+	}
+	if len(f[fSource]) > 0 {
+		if p.Source, err = d.sources.get(f[fSource]); err != nil {
+			return bad("source", err)
+		}
+	}
+	p.Photo = d.misc.get(f[fPhoto])
+	p.Note = d.misc.get(f[fNote])
+	p.Material = d.misc.get(f[fMaterial])
+	p.Label = d.names.get(f[fLabel])
+	if d.version < 0 {
+		return bad("version", fmt.Errorf("%w: version %d is negative", ErrRow, d.version))
+	}
+	p.Version = uint64(d.version)
+	if geom != nil {
+		if pt, ok := decodePoint(geom); ok {
+			p.Geometry = pt
+		} else if p.Geometry, err = DecodeGeometry(geom); err != nil {
+			return bad("geometry", err)
+		}
+	}
+	return nil
+}
+
+// parseDate parses a YYYY-MM-DD date (or an RFC 3339 time, as other tools
+// may write into a DATE column) as a UTC day.
+func parseDate(s string) (time.Time, error) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		t2, err2 := time.Parse(time.RFC3339, s)
+		if err2 != nil {
+			return time.Time{}, fmt.Errorf("%w: %q is not a YYYY-MM-DD date", ErrRow, s)
+		}
+		t = t2.UTC()
+	}
+	return t, nil
+}
+
+// interner returns one string per distinct value, up to max values.
+type interner struct {
+	m   map[string]string
+	max int
+}
+
+func (in *interner) get(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if s, ok := in.m[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if in.m == nil {
+		in.m = make(map[string]string)
+	}
+	if len(in.m) < in.max {
+		in.m[s] = s
+	}
+	return s
+}
+
+// memo caches the results of parse for up to 4096 distinct inputs.
+type memo[T any] struct {
+	m     map[string]T
+	parse func(string) (T, error)
+}
+
+func (m *memo[T]) get(b []byte) (T, error) {
+	if v, ok := m.m[string(b)]; ok {
+		return v, nil
+	}
+	v, err := m.parse(string(b))
+	if err != nil {
+		return v, err
+	}
+	if m.m == nil {
+		m.m = make(map[string]T)
+	}
+	if len(m.m) < 4096 {
+		m.m[string(b)] = v
+	}
+	return v, nil
+}
+
+// parseLevel parses a division level as levelName writes it, or its digit.
+func parseLevel(s string) (grid.Level, error) {
+	for l := grid.District; l <= grid.Cell; l++ {
+		if s == l.String() || s == strconv.Itoa(int(l)) {
+			return l, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: level %q is not district, street, community or grid", ErrRow, s)
+}

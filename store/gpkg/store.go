@@ -1,0 +1,552 @@
+package gpkg
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"citytwin/grid"
+	"citytwin/parts"
+
+	"github.com/paulmach/orb"
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// busyTimeoutMS is how long a statement waits for a lock held by another
+// process before it fails.
+const busyTimeoutMS = 10000
+
+// Store is an open GeoPackage file. Reads may run concurrently; writes are
+// serialized, each in one transaction. Its methods are safe for concurrent
+// use.
+type Store struct {
+	path string
+	abs  string
+	db   *sql.DB
+
+	mu     sync.Mutex // serializes writes
+	closed bool
+	wal    bool // the file is in WAL journal mode
+}
+
+// Open opens an existing GeoPackage file written by Create. It first checks,
+// without writing anything, that path is an SQLite database (intact as far
+// as its header tells), a GeoPackage (application_id 'GPKG') and holds this
+// package's tables; a file that fails gets an *OpenError wrapping
+// ErrNotGeoPackage or ErrSchema that names the path and the reason, and
+// the file is left as it was. Files that Create writes are in WAL journal
+// mode already; any other file is switched to WAL by the first write, so
+// that one found damaged only when it is loaded stays untouched. Writes
+// wait up to 10 s for a lock held by another process.
+func Open(ctx context.Context, path string) (*Store, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, &OpenError{Path: path, Reason: "bad path", Err: ErrNotGeoPackage, Cause: err}
+	}
+	wal, herr := checkHeader(abs)
+	if herr != nil {
+		herr.Path = path
+		return nil, herr
+	}
+	if err := checkTables(ctx, abs, wal); err != nil {
+		err.Path = path
+		return nil, err
+	}
+	q := fmt.Sprintf("mode=rw&_pragma=busy_timeout(%d)&_pragma=synchronous(NORMAL)&_txlock=immediate", busyTimeoutMS)
+	db, err := sql.Open("sqlite", fileURI(abs, q))
+	if err != nil {
+		return nil, &OpenError{Path: path, Reason: "cannot open for writing", Err: ErrNotGeoPackage, Cause: err}
+	}
+	db.SetMaxOpenConns(4)
+	db.SetMaxIdleConns(4)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, &OpenError{Path: path, Reason: "cannot open for writing", Err: ErrNotGeoPackage, Cause: err}
+	}
+	return &Store{path: path, abs: abs, db: db, wal: wal}, nil
+}
+
+// checkHeader reads the 100-byte SQLite header of path and checks the
+// magic string, the GeoPackage application_id and user_version, and that
+// the file is as long as the header says.
+// It also reports whether the file is in WAL journal mode.
+func checkHeader(abs string) (wal bool, _ *OpenError) {
+	fail := func(reason string, cause error) *OpenError {
+		return &OpenError{Reason: reason, Err: ErrNotGeoPackage, Cause: cause}
+	}
+	f, err := os.Open(abs)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, fail("no such file", err)
+	}
+	if err != nil {
+		return false, fail("cannot open", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return false, fail("cannot stat", err)
+	}
+	if st.IsDir() {
+		return false, fail("is a directory", nil)
+	}
+	var h [100]byte
+	n, err := io.ReadFull(f, h[:])
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return false, fail("cannot read", err)
+	}
+	if n < len(h) || string(h[:16]) != "SQLite format 3\x00" {
+		return false, fail(fmt.Sprintf("not an SQLite database (the file is %d bytes and does not start with the SQLite header)", st.Size()), nil)
+	}
+	if id := binary.BigEndian.Uint32(h[68:]); id != ApplicationID {
+		return false, fail(fmt.Sprintf("an SQLite database but not a GeoPackage: application_id is 0x%08X, want 0x%08X ('GPKG')", id, ApplicationID), nil)
+	}
+	if v := binary.BigEndian.Uint32(h[60:]); v < 10200 || v >= 20000 {
+		return false, fail(fmt.Sprintf("GeoPackage user_version %d is not a 1.x version from 1.2 (10200) on", v), nil)
+	}
+	pageSize := int64(binary.BigEndian.Uint16(h[16:]))
+	if pageSize == 1 {
+		pageSize = 65536
+	}
+	pages := int64(binary.BigEndian.Uint32(h[28:]))
+	validFor, changes := binary.BigEndian.Uint32(h[92:]), binary.BigEndian.Uint32(h[24:])
+	if validFor == changes && pages*pageSize > st.Size() {
+		return false, fail(fmt.Sprintf("truncated: the header counts %d pages of %d bytes (%d bytes), the file has %d", pages, pageSize, pages*pageSize, st.Size()), nil)
+	}
+	return h[18] == 2 && h[19] == 2, nil
+}
+
+// checkTables checks the schema of abs through a connection of its own.
+// A file in rollback-journal mode is opened read-only. A file in WAL mode
+// is opened read-write, though only read: a read-only connection would
+// leave -wal and -shm files behind, where the last read-write connection
+// to close removes them.
+func checkTables(ctx context.Context, abs string, wal bool) *OpenError {
+	mode := "ro"
+	if wal {
+		mode = "rw"
+	}
+	db, err := sql.Open("sqlite", fileURI(abs, fmt.Sprintf("mode=%s&_pragma=busy_timeout(%d)", mode, busyTimeoutMS)))
+	if err != nil {
+		return &OpenError{Reason: "cannot open", Err: ErrNotGeoPackage, Cause: err}
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	reason, sentinel, cause := checkSchema(ctx, db)
+	if sentinel != nil {
+		return &OpenError{Reason: reason, Err: sentinel, Cause: cause}
+	}
+	return nil
+}
+
+// Path returns the path the store was opened with.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the file; the WAL is checkpointed into it.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("gpkg: close %s: %w", s.path, err)
+	}
+	return nil
+}
+
+func (s *Store) errClosed() error { return fmt.Errorf("gpkg: %s: %w", s.path, ErrClosed) }
+
+// CountParts returns the number of parts in the file.
+func (s *Store) CountParts(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM parts`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("gpkg: count parts in %s: %w", s.path, err)
+	}
+	return n, nil
+}
+
+// LoadParts calls fn with every part in the file, in storage order,
+// streaming. It stops at fn's first error and returns it; a row that does
+// not decode gives a *RowError. It reads through a connection of its own,
+// so fn may write to the store. Reading and decoding overlap: one goroutine
+// steps through the rows while the caller's decodes them and runs fn.
+func (s *Store) LoadParts(ctx context.Context, fn func(p parts.Part) error) error {
+	fail := func(err error) error { return fmt.Errorf("gpkg: load parts from %s: %w", s.path, err) }
+	conn, err := openRaw(s.abs, openReadWrite) // read-write to clean up -wal and -shm if last to close; it only reads
+	if err != nil {
+		return fail(err)
+	}
+	defer conn.close()
+	sqlite3.Xsqlite3_busy_timeout(conn.tls, conn.db, busyTimeoutMS)
+	stmt, err := conn.prepare(partSelect)
+	if err != nil {
+		return fail(err)
+	}
+	defer stmt.close()
+
+	full := make(chan *rowChunk, 2)
+	free := make(chan *rowChunk, 4)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(full)
+		readChunks(ctx, stmt, full, free, done)
+	}()
+	defer func() {
+		close(done)
+		wg.Wait()
+	}()
+
+	d := newDecoder()
+	var p parts.Part
+	for c := range full {
+		for r := range c.n {
+			c.load(r, d)
+			if err := d.part(&p, c.col(r, 0), c.ints[r*3]); err != nil {
+				return err
+			}
+			if err := fn(p); err != nil {
+				return err
+			}
+		}
+		if c.err != nil {
+			return fail(c.err)
+		}
+		select {
+		case free <- c:
+		default:
+		}
+	}
+	return nil
+}
+
+// chunkRows is the number of rows LoadParts reads ahead in one chunk.
+const chunkRows = 1024
+
+// chunkCols is the number of byte columns of a row in a rowChunk: the
+// geometry and the text fields.
+const chunkCols = 1 + partFields - 3
+
+// rowChunk holds rows of partSelect copied out of SQLite: byte column j of
+// row r is buf[ends[r*chunkCols+j-1]:ends[r*chunkCols+j]]; ints holds fid,
+// retired and version of each row. err is the error that ended the read.
+type rowChunk struct {
+	buf  []byte
+	ends []int
+	ints []int64
+	n    int
+	err  error
+}
+
+func (c *rowChunk) col(r, j int) []byte {
+	i := r*chunkCols + j
+	start := 0
+	if i > 0 {
+		start = c.ends[i-1]
+	}
+	if start == c.ends[i] {
+		return nil
+	}
+	return c.buf[start:c.ends[i]]
+}
+
+// load puts row r into d's fields.
+func (c *rowChunk) load(r int, d *decoder) {
+	j := 1
+	for i := range d.fields {
+		switch i {
+		case fFID, fRetired, fVersion:
+		default:
+			d.fields[i] = c.col(r, j)
+			j++
+		}
+	}
+	d.retired, d.version = c.ints[r*3+1], c.ints[r*3+2]
+}
+
+// readChunks steps stmt to the end, sending chunks of rows to full until
+// done is closed. A chunk with err set is the last one.
+func readChunks(ctx context.Context, stmt *rawStmt, full, free chan *rowChunk, done chan struct{}) {
+	for {
+		var c *rowChunk
+		select {
+		case c = <-free:
+			c.buf, c.ends, c.ints, c.n = c.buf[:0], c.ends[:0], c.ints[:0], 0
+		default:
+			c = &rowChunk{}
+		}
+		c.err = ctx.Err()
+		for c.err == nil && c.n < chunkRows {
+			row, err := stmt.step()
+			if err != nil {
+				c.err = err
+				break
+			}
+			if !row {
+				break
+			}
+			c.buf = append(c.buf, stmt.blob(0)...)
+			c.ends = append(c.ends, len(c.buf))
+			for i := range partFields {
+				switch i {
+				case fFID, fRetired, fVersion:
+					c.ints = append(c.ints, stmt.int64(i+1))
+				default:
+					c.buf = append(c.buf, stmt.text(i+1)...)
+					c.ends = append(c.ends, len(c.buf))
+				}
+			}
+			c.n++
+		}
+		last := c.err != nil || c.n < chunkRows
+		select {
+		case full <- c:
+		case <-done:
+			return
+		}
+		if last {
+			return
+		}
+	}
+}
+
+// LoadGrids calls fn with every unit grid in the file.
+func (s *Store) LoadGrids(ctx context.Context, fn func(g grid.Grid) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT geom, code, ifnull(name, ''), ifnull(dept, ''), ifnull(version, 0) FROM grids`)
+	if err != nil {
+		return fmt.Errorf("gpkg: load grids from %s: %w", s.path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			geom    sql.RawBytes
+			code    string
+			g       grid.Grid
+			version int64
+		)
+		if err := rows.Scan(&geom, &code, &g.Name, &g.Dept, &version); err != nil {
+			return fmt.Errorf("gpkg: load grids from %s: %w", s.path, err)
+		}
+		bad := func(field string, err error) error {
+			return &RowError{Table: "grids", Key: code, Field: field, Err: err}
+		}
+		if g.Code, err = grid.ParseCode(code); err != nil {
+			return bad("code", err)
+		}
+		if version < 0 {
+			return bad("version", fmt.Errorf("%w: version %d is negative", ErrRow, version))
+		}
+		g.Version = uint64(version)
+		if geom != nil {
+			geo, err := DecodeGeometry(geom)
+			if err != nil {
+				return bad("geometry", err)
+			}
+			switch geo := geo.(type) {
+			case orb.Polygon:
+				g.Geometry = geo
+			case orb.MultiPolygon:
+				if len(geo) != 1 {
+					return bad("geometry", &GeometryError{Offset: -1, Reason: fmt.Sprintf("a multipolygon of %d polygons, want one polygon", len(geo))})
+				}
+				g.Geometry = geo[0]
+			default:
+				return bad("geometry", &GeometryError{Offset: -1, Reason: fmt.Sprintf("a %s, want a Polygon", geo.GeoJSONType())})
+			}
+		}
+		if err := fn(g); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("gpkg: load grids from %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// LoadDivisions calls fn with every district, street and community.
+func (s *Store) LoadDivisions(ctx context.Context, fn func(d grid.Division) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT code, ifnull(name, ''), ifnull(level, '') FROM divisions`)
+	if err != nil {
+		return fmt.Errorf("gpkg: load divisions from %s: %w", s.path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d grid.Division
+		var level string
+		if err := rows.Scan(&d.Code, &d.Name, &level); err != nil {
+			return fmt.Errorf("gpkg: load divisions from %s: %w", s.path, err)
+		}
+		if d.Level, err = parseLevel(level); err != nil {
+			return &RowError{Table: "divisions", Key: d.Code, Field: "level", Err: err}
+		}
+		if err := fn(d); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("gpkg: load divisions from %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// write runs fn in one transaction, serialized with every other write:
+// all of it is stored, or nothing.
+func (s *Store) write(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return s.errClosed()
+	}
+	if !s.wal {
+		var mode string
+		if err := s.db.QueryRowContext(ctx, `PRAGMA journal_mode = WAL`).Scan(&mode); err != nil {
+			return fmt.Errorf("gpkg: %s in %s: switch to WAL: %w", what, s.path, err)
+		}
+		s.wal = mode == "wal"
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("gpkg: %s in %s: %w", what, s.path, err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		var re *RowError
+		if errors.As(err, &re) {
+			return err
+		}
+		return fmt.Errorf("gpkg: %s in %s: %w", what, s.path, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("gpkg: %s in %s: %w", what, s.path, err)
+	}
+	return nil
+}
+
+// upsertParts is the upsert of one part, keyed by code.
+var upsertParts = insertSQL("parts", partColumns, 1, " ON CONFLICT (code) DO UPDATE SET "+setExcluded(partColumns[:1], partColumns[2:]))
+
+// upsertGrids is the upsert of one grid, keyed by code.
+var upsertGrids = insertSQL("grids", gridColumns, 1, " ON CONFLICT (code) DO UPDATE SET "+setExcluded(gridColumns[:1], gridColumns[2:]))
+
+func setExcluded(cols ...[]string) string {
+	var out string
+	for _, cs := range cols {
+		for _, c := range cs {
+			if out != "" {
+				out += ", "
+			}
+			out += c + " = excluded." + c
+		}
+	}
+	return out
+}
+
+// PutParts inserts or replaces (by code) parts, in one transaction: all of
+// them are stored, or none. The parts layer's extent grows to cover them.
+func (s *Store) PutParts(ctx context.Context, ps []parts.Part) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	return s.write(ctx, "put parts", func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, upsertParts)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		enc := newEncoder()
+		var (
+			vals  values
+			bound orb.Bound
+		)
+		for i := range ps {
+			vals.reset()
+			b, err := enc.appendPart(&vals, &ps[i])
+			if err != nil {
+				return err
+			}
+			bound = extend(bound, b, i > 0)
+			if _, err := stmt.ExecContext(ctx, vals.args()...); err != nil {
+				return &RowError{Table: "parts", Key: ps[i].Code.String(), Field: "row", Err: err}
+			}
+		}
+		return growExtent(ctx, tx, "parts", bound)
+	})
+}
+
+// PutGrids inserts or replaces (by code) unit grids, in one transaction.
+func (s *Store) PutGrids(ctx context.Context, gs []grid.Grid) error {
+	if len(gs) == 0 {
+		return nil
+	}
+	return s.write(ctx, "put grids", func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, upsertGrids)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		var (
+			vals  values
+			bound orb.Bound
+		)
+		for i := range gs {
+			vals.reset()
+			b, err := appendGrid(&vals, &gs[i])
+			if err != nil {
+				return err
+			}
+			bound = extend(bound, b, i > 0)
+			if _, err := stmt.ExecContext(ctx, vals.args()...); err != nil {
+				return &RowError{Table: "grids", Key: string(gs[i].Code), Field: "row", Err: err}
+			}
+		}
+		return growExtent(ctx, tx, "grids", bound)
+	})
+}
+
+// DeleteGrid deletes the unit grid with code c; an unknown code gives an
+// error wrapping grid.ErrNotFound.
+func (s *Store) DeleteGrid(ctx context.Context, c grid.Code) error {
+	return s.write(ctx, "delete grid", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM grids WHERE code = ?`, string(c))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return &RowError{Table: "grids", Key: string(c), Field: "code", Err: grid.ErrNotFound}
+		}
+		return touch(ctx, tx, "grids")
+	})
+}
+
+// growExtent grows the extent of table in gpkg_contents to cover b and
+// sets its last_change.
+func growExtent(ctx context.Context, tx *sql.Tx, table string, b orb.Bound) error {
+	_, err := tx.ExecContext(ctx, `UPDATE gpkg_contents SET
+  min_x = coalesce(min(min_x, ?1), ?1), min_y = coalesce(min(min_y, ?2), ?2),
+  max_x = coalesce(max(max_x, ?3), ?3), max_y = coalesce(max(max_y, ?4), ?4),
+  last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now')
+  WHERE table_name = ?5`, b.Min[0], b.Min[1], b.Max[0], b.Max[1], table)
+	return err
+}
+
+// touch sets the last_change of table in gpkg_contents.
+func touch(ctx context.Context, tx *sql.Tx, table string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?`, table)
+	return err
+}
