@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"time"
@@ -43,6 +44,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Logger receives access and error logs; nil discards them.
 	Logger *slog.Logger
+	// Static, when set, holds the map page served at / (index.html, its
+	// scripts and styles, vendor/ for MapLibre GL JS): see package web.
+	Static fs.FS
 }
 
 // RateLimit is a token bucket: PerSecond requests a second on average, up

@@ -77,6 +77,7 @@ func New(cfg Config, tw *twin.Twin, tm *tiles.Map, auth Authenticator) (*Server,
 	s.registerTiles(e.Group("/tiles"), authMW)
 	s.registerOGC(e.Group("/ogc", authMW))
 	s.registerOpenAPI(e)
+	s.registerStatic(e)
 
 	gz, err := gzhttp.NewWrapper(gzhttp.MinSize(1024), gzhttp.EnableZstd(false))
 	if err != nil {

@@ -8,6 +8,7 @@ want=()
 command -v ogrinfo >/dev/null 2>&1 || want+=(gdal-bin)
 command -v chromium >/dev/null 2>&1 || want+=(chromium)
 command -v npm >/dev/null 2>&1 || want+=(nodejs npm)
+fc-list 2>/dev/null | grep -qi "wqy\|noto.*cjk" || want+=(fonts-wqy-zenhei)
 if [ "${1:-}" = "--bench" ]; then
   ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || want+=("postgresql-$(ls /etc/postgresql 2>/dev/null | sort -n | tail -1 || echo 15)-postgis-3")
 fi

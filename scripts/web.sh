@@ -8,7 +8,7 @@ if ! command -v npm >/dev/null 2>&1; then
   echo "scripts/web.sh: npm is needed for the map page (apt-get install -y nodejs npm)" >&2
   exit 1
 fi
-if [ ! -f static/vendor/maplibre-gl.js ] || [ package-lock.json -nt static/vendor/maplibre-gl.js ]; then
+if [ ! -f static/vendor/maplibre-gl.js ] || [ ! -d node_modules/playwright-core ] || [ package-lock.json -nt static/vendor/maplibre-gl.js ]; then
   npm ci --no-audit --no-fund --loglevel=error
   mkdir -p static/vendor
   cp node_modules/maplibre-gl/dist/maplibre-gl.js node_modules/maplibre-gl/dist/maplibre-gl.css \

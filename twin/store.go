@@ -1,0 +1,21 @@
+package twin
+
+import (
+	"context"
+
+	"citytwin/grid"
+	"citytwin/parts"
+)
+
+// Store is what the twin needs of persistence: stream everything at start,
+// and write batches atomically (one transaction: all or nothing).
+// store/gpkg.Store satisfies it.
+type Store interface {
+	CountParts(ctx context.Context) (int, error)
+	LoadParts(ctx context.Context, fn func(p parts.Part) error) error
+	LoadGrids(ctx context.Context, fn func(g grid.Grid) error) error
+	LoadDivisions(ctx context.Context, fn func(d grid.Division) error) error
+	PutParts(ctx context.Context, ps []parts.Part) error
+	PutGrids(ctx context.Context, gs []grid.Grid) error
+	DeleteGrid(ctx context.Context, c grid.Code) error
+}

@@ -1,0 +1,147 @@
+package twin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"citytwin/grid"
+	"citytwin/parts"
+)
+
+// Options configures Open. The zero value is usable.
+type Options struct {
+	// Catalogue is the class catalogue; nil means parts.DefaultCatalogue().
+	Catalogue *parts.Catalogue
+	// Progress, when set, is called while loading with the stage ("grids",
+	// "parts", "index") and the count done of total (total 0 if unknown).
+	Progress func(stage string, done, total int)
+	// Now returns the time used for change dates; nil means time.Now.
+	Now func() time.Time
+}
+
+// Twin is the city in memory. Reads go straight to Parts() and Grids();
+// writes go through the methods of Twin, one at a time.
+type Twin struct {
+	store Store
+	cat   *parts.Catalogue
+	parts *parts.Registry
+	grids *grid.Index
+	now   func() time.Time
+
+	wmu sync.Mutex // serialises the write path
+
+	lmu       sync.RWMutex
+	listeners []func(Change)
+}
+
+// Open loads the grids and the components of st into memory and returns a
+// twin ready to serve. It honours ctx between records.
+func Open(ctx context.Context, st Store, o Options) (*Twin, error) {
+	if o.Catalogue == nil {
+		o.Catalogue = parts.DefaultCatalogue()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	progress := o.Progress
+	if progress == nil {
+		progress = func(string, int, int) {}
+	}
+	t := &Twin{store: st, cat: o.Catalogue, grids: grid.NewIndex(), now: o.Now}
+
+	n := 0
+	err := st.LoadGrids(ctx, func(g grid.Grid) error {
+		if _, _, err := t.grids.Put(g); err != nil {
+			return fmt.Errorf("twin: loading grid %s: %w", g.Code, err)
+		}
+		n++
+		if n%1000 == 0 {
+			progress("grids", n, 0)
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	progress("grids", n, n)
+	err = st.LoadDivisions(ctx, func(d grid.Division) error {
+		t.grids.SetDivision(d)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	total, err := st.CountParts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b := parts.NewBuilder(t.cat, total)
+	n = 0
+	err = st.LoadParts(ctx, func(p parts.Part) error {
+		if err := b.Add(p); err != nil {
+			return fmt.Errorf("twin: loading part %s: %w", p.Code, err)
+		}
+		n++
+		if n%100000 == 0 {
+			progress("parts", n, total)
+			return ctx.Err()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	progress("parts", n, total)
+	progress("index", 0, n)
+	t.parts = b.Build()
+	progress("index", n, n)
+	return t, nil
+}
+
+// Parts returns the component registry for reads.
+func (t *Twin) Parts() *parts.Registry { return t.parts }
+
+// Grids returns the grid index for reads.
+func (t *Twin) Grids() *grid.Index { return t.grids }
+
+// Catalogue returns the class catalogue.
+func (t *Twin) Catalogue() *parts.Catalogue { return t.cat }
+
+// OnChange registers fn to be called, in the writer's goroutine, after every
+// change has been persisted and applied. Listeners must be quick (drop a
+// tile, queue an event) and must not write to the twin.
+func (t *Twin) OnChange(fn func(Change)) {
+	t.lmu.Lock()
+	t.listeners = append(t.listeners, fn)
+	t.lmu.Unlock()
+}
+
+func (t *Twin) emit(cs ...Change) {
+	t.lmu.RLock()
+	ls := t.listeners
+	t.lmu.RUnlock()
+	for _, c := range cs {
+		for _, fn := range ls {
+			fn(c)
+		}
+	}
+}
+
+func (t *Twin) today() time.Time {
+	y, m, d := t.now().UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+func storeErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrStore, err)
+}
