@@ -20,9 +20,10 @@ type CodeAllocator struct {
 }
 
 type serialSet struct {
-	bits  []uint64
-	next  uint32 // no free serial below next
-	valid bool   // county and class checked to make valid codes
+	bits  []uint64 // taken: handed out, or given by the input
+	res   []uint64 // reserved: in the store; never handed out, may be given once
+	next  uint32   // no free serial below next
+	valid bool     // county and class checked to make valid codes
 }
 
 // NewCodeAllocator returns an allocator for codes in county (DefaultCounty
@@ -52,19 +53,35 @@ func (a *CodeAllocator) set(county uint32, class parts.Class) *serialSet {
 	return s
 }
 
-func (s *serialSet) has(n uint32) bool {
+func (s *serialSet) has(n uint32) bool { return bitHas(s.bits, n) }
+
+func (s *serialSet) add(n uint32) { s.bits = bitAdd(s.bits, n) }
+
+// busy reports whether n can not be handed out: taken or reserved.
+func (s *serialSet) busy(n uint32) bool { return bitHas(s.bits, n) || bitHas(s.res, n) }
+
+func bitHas(bits []uint64, n uint32) bool {
 	i := n / 64
-	return int(i) < len(s.bits) && s.bits[i]&(1<<(n%64)) != 0
+	return int(i) < len(bits) && bits[i]&(1<<(n%64)) != 0
 }
 
-func (s *serialSet) add(n uint32) {
+func bitAdd(bits []uint64, n uint32) []uint64 {
 	i := int(n / 64)
-	if i >= len(s.bits) {
-		grown := make([]uint64, max(i+1, 2*len(s.bits)))
-		copy(grown, s.bits)
-		s.bits = grown
+	if i >= len(bits) {
+		grown := make([]uint64, max(i+1, 2*len(bits)))
+		copy(grown, bits)
+		bits = grown
 	}
-	s.bits[i] |= 1 << (n % 64)
+	bits[i] |= 1 << (n % 64)
+	return bits
+}
+
+// Reserve marks c as existing elsewhere (in the store): Next never hands it
+// out, but an input may still give it once (to update that component),
+// which Take then accepts.
+func (a *CodeAllocator) Reserve(c parts.Code) {
+	s := a.set(c.County(), c.Class())
+	s.res = bitAdd(s.res, c.Serial())
 }
 
 // Take marks c as taken and reports whether it was free before. Codes of
@@ -97,7 +114,7 @@ func (a *CodeAllocator) Next(class parts.Class) (parts.Code, error) {
 		s.valid = true
 	}
 	n := s.next
-	for n <= maxSerial && s.has(n) {
+	for n <= maxSerial && s.busy(n) {
 		// skip whole words of taken serials
 		if n%64 == 0 && int(n/64) < len(s.bits) && s.bits[n/64] == ^uint64(0) {
 			n += 64

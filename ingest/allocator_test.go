@@ -88,3 +88,24 @@ func TestCodeAllocatorExhausted(t *testing.T) {
 		t.Fatalf("err = %v, want ErrCodesExhausted", err)
 	}
 }
+
+// TestReserve: reserved codes (already in the store) are never handed out,
+// but an input may give one once, to update that component.
+func TestReserve(t *testing.T) {
+	a := NewCodeAllocator(510104)
+	for s := uint32(1); s <= 3; s++ {
+		c, _ := parts.NewCode(510104, 113, s)
+		a.Reserve(c)
+	}
+	got, err := a.Next(113)
+	if err != nil || got.Serial() != 4 {
+		t.Fatalf("Next after reserving 1-3: %v %v, want serial 4", got, err)
+	}
+	c2, _ := parts.NewCode(510104, 113, 2)
+	if !a.Take(c2) {
+		t.Error("a reserved code given by the input was refused")
+	}
+	if a.Take(c2) {
+		t.Error("a reserved code was accepted twice")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"citytwin/ingest"
 	"citytwin/parts"
@@ -81,16 +82,23 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	// Codes in use are never generated again, and a source row whose
+	// source id (kept in the note) was imported before maps to its code, so
+	// that importing the same file twice does not duplicate it.
 	alloc := ingest.NewCodeAllocator(m.County)
+	known := map[string]parts.Code{}
 	tw.Parts().Each(func(p parts.Part) bool {
-		alloc.Take(p.Code)
+		alloc.Reserve(p.Code)
+		if strings.HasPrefix(p.Note, ingest.SourceIDPrefix) {
+			known[p.Note] = p.Code
+		}
 		return true
 	})
 
 	var changes []twin.PartChange
 	skipped := 0
 	for _, name := range fs.Args() {
-		cs, sk, err := readSource(ctx, name, fixed, m, tw, alloc, *strict, *update, stderr, prog)
+		cs, sk, err := readSource(ctx, name, fixed, m, tw, alloc, known, *strict, *update, stderr, prog)
 		if err != nil {
 			return err
 		}
@@ -113,7 +121,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // readSource reads one source file into change records.
 func readSource(ctx context.Context, name string, f ingest.Format, m ingest.Mapping, tw *twin.Twin,
-	alloc *ingest.CodeAllocator, strict, update bool, stderr io.Writer, prog *progress) ([]twin.PartChange, int, error) {
+	alloc *ingest.CodeAllocator, known map[string]parts.Code, strict, update bool, stderr io.Writer, prog *progress) ([]twin.PartChange, int, error) {
 	file, err := os.Open(name)
 	if err != nil {
 		return nil, 0, fmt.Errorf("import: %w", err)
@@ -153,6 +161,13 @@ func readSource(ctx context.Context, name string, f ingest.Format, m ingest.Mapp
 		case err != nil:
 			return nil, 0, fmt.Errorf("import: %s: nothing written: %w", name, err)
 		}
+		if c, ok := known[p.Note]; ok && p.Note != "" {
+			p.Code = c
+		} else if rd.Generated() {
+			if c, ok := samePlace(ctx, tw, p); ok {
+				p.Code = c
+			}
+		}
 		op := twin.OpAdd
 		if _, gerr := tw.Parts().Get(p.Code); gerr == nil || errors.Is(gerr, parts.ErrRetired) {
 			if !update {
@@ -178,4 +193,17 @@ func readSource(ctx context.Context, name string, f ingest.Format, m ingest.Mapp
 		fmt.Fprintf(stderr, "%s: %d more rows skipped\n", name, skipped-shown)
 	}
 	return out, skipped, nil
+}
+
+// samePlace finds a component of p's class within half a metre of p that did
+// not come with a code of its own: a row imported before without any id.
+func samePlace(ctx context.Context, tw *twin.Twin, p parts.Part) (parts.Code, bool) {
+	if strings.HasPrefix(p.Note, ingest.SourceIDPrefix) {
+		return 0, false
+	}
+	ns, err := tw.Parts().Nearest(ctx, twin.RepresentativePoint(p.Geometry), 1, parts.Filter{Classes: []parts.Class{p.Class}}, 0.5)
+	if err != nil || len(ns) == 0 || strings.HasPrefix(ns[0].Part.Note, ingest.SourceIDPrefix) {
+		return 0, false
+	}
+	return ns[0].Part.Code, true
 }
