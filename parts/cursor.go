@@ -1,0 +1,134 @@
+package parts
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"math"
+	"slices"
+
+	"github.com/paulmach/orb"
+)
+
+// cursorVersion is the first byte of every cursor.
+const cursorVersion = 1
+
+// cursor is the decoded keyset position of a page: the last code returned and
+// the hash of the query that produced it.
+type cursor struct {
+	after Code
+	hash  uint64
+}
+
+// encodeCursor returns the opaque text form: base64url of version, code and
+// query hash.
+func encodeCursor(c cursor) string {
+	var b [17]byte
+	b[0] = cursorVersion
+	binary.BigEndian.PutUint64(b[1:], uint64(c.after))
+	binary.BigEndian.PutUint64(b[9:], c.hash)
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// decodeCursor parses a cursor; "" is the first page. It checks that the
+// cursor belongs to the query with hash want. Errors are *FieldError with
+// Field "cursor" wrapping ErrInvalidQuery.
+func decodeCursor(s string, want uint64) (cursor, error) {
+	if s == "" {
+		return cursor{}, nil
+	}
+	bad := func(reason string) (cursor, error) {
+		return cursor{}, &FieldError{Field: "cursor", Reason: reason, Err: ErrInvalidQuery}
+	}
+	if len(s) != 23 {
+		return bad(fmt.Sprintf("%q is not a cursor of this service", s))
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) != 17 || b[0] != cursorVersion {
+		return bad(fmt.Sprintf("%q is not a cursor of this service", s))
+	}
+	c := cursor{after: Code(binary.BigEndian.Uint64(b[1:])), hash: binary.BigEndian.Uint64(b[9:])}
+	if c.after > maxCode {
+		return bad(fmt.Sprintf("%q holds no valid position", s))
+	}
+	if c.hash != want {
+		return bad("the cursor belongs to another query (bbox, area or filter changed)")
+	}
+	return c, nil
+}
+
+// queryHash hashes what a cursor must not outlive: the kind of query, its
+// box or area, and its filter.
+type queryHash struct{ h hash.Hash64 }
+
+func newQueryHash(kind string) *queryHash {
+	q := &queryHash{h: fnv.New64a()}
+	q.str(kind)
+	return q
+}
+
+func (q *queryHash) u64(v uint64) {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], v)
+	q.h.Write(b[:])
+}
+
+func (q *queryHash) f64(v float64) { q.u64(math.Float64bits(v)) }
+
+func (q *queryHash) str(s string) {
+	q.u64(uint64(len(s)))
+	q.h.Write([]byte(s))
+}
+
+func (q *queryHash) point(p orb.Point) { q.f64(p[0]); q.f64(p[1]) }
+
+func (q *queryHash) geometry(g orb.Geometry) {
+	switch g := g.(type) {
+	case orb.Polygon:
+		q.str("P")
+		q.u64(uint64(len(g)))
+		for _, r := range g {
+			q.u64(uint64(len(r)))
+			for _, p := range r {
+				q.point(p)
+			}
+		}
+	case orb.MultiPolygon:
+		q.str("M")
+		q.u64(uint64(len(g)))
+		for _, p := range g {
+			q.geometry(p)
+		}
+	case orb.Bound:
+		q.str("B")
+		q.point(g.Min)
+		q.point(g.Max)
+	}
+}
+
+// filter hashes a filter in a canonical form (lists sorted, deduplicated).
+func (q *queryHash) filter(f Filter) {
+	cl := slices.Compact(slices.Sorted(slices.Values(f.Classes)))
+	q.u64(uint64(len(cl)))
+	for _, c := range cl {
+		q.u64(uint64(c))
+	}
+	mj := slices.Compact(slices.Sorted(slices.Values(f.Majors)))
+	q.u64(uint64(len(mj)))
+	for _, m := range mj {
+		q.u64(uint64(m))
+	}
+	q.str(f.Owner)
+	q.str(f.Dept)
+	st := slices.Compact(slices.Sorted(slices.Values(f.States)))
+	q.u64(uint64(len(st)))
+	for _, s := range st {
+		q.u64(uint64(s))
+	}
+	q.str(f.GridPrefix)
+	q.u64(uint64(int64(toDay(f.ChangedSince))))
+}
+
+func (q *queryHash) sum() uint64 { return q.h.Sum64() }

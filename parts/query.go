@@ -1,0 +1,210 @@
+package parts
+
+import (
+	"context"
+	"fmt"
+
+	"citytwin/spatial"
+
+	"github.com/paulmach/orb"
+)
+
+// Page limits.
+const (
+	DefaultLimit = 100   // parts per page when Query.Limit is 0
+	MaxLimit     = 10000 // largest page
+)
+
+// Query is a box search with a filter, paged by a keyset cursor.
+type Query struct {
+	BBox   orb.Bound // lon/lat box; zero-area boxes are allowed
+	Filter Filter
+	Limit  int    // parts per page, 1..MaxLimit; 0 means DefaultLimit
+	Cursor string // Page.Next of the previous page, "" for the first
+}
+
+// Page is one page of results in code order.
+type Page struct {
+	Parts         []Part
+	NumberMatched int    // parts matching the query over all pages
+	Next          string // opaque cursor of the next page, "" on the last page
+}
+
+// Search returns the live parts whose geometry really intersects q.BBox
+// (edges included, not only their boxes) and that pass q.Filter, ordered
+// by code. Paging is by keyset: a page starts after the last code of the
+// previous one, so parts added or retired between pages neither repeat nor
+// shift the others. Errors are *FieldError wrapping ErrInvalidQuery
+// (Field "bbox", "limit" or "cursor"), or the context's error.
+func (r *Registry) Search(ctx context.Context, q Query) (Page, error) {
+	limit, err := checkLimit(q.Limit)
+	if err != nil {
+		return Page{}, err
+	}
+	if err := spatial.ValidateBound(q.BBox); err != nil {
+		return Page{}, &FieldError{Field: "bbox", Reason: err.Error(), Err: ErrInvalidQuery}
+	}
+	h := newQueryHash("bbox")
+	h.geometry(q.BBox)
+	h.filter(q.Filter)
+	sum := h.sum()
+	cur, err := decodeCursor(q.Cursor, sum)
+	if err != nil {
+		return Page{}, err
+	}
+	b := q.BBox
+	return r.page(ctx, b, q.Filter, limit, cur, sum, b.Contains,
+		func(g orb.Geometry) bool { return spatial.Intersects(g, b) })
+}
+
+// Within returns the live parts that really intersect the area (an
+// orb.Polygon or orb.MultiPolygon; holes excluded, boundaries included) and
+// pass the filter, ordered by code and paged as Search. Errors are
+// *FieldError wrapping ErrInvalidQuery (Field "area", "limit" or "cursor"),
+// or the context's error.
+func (r *Registry) Within(ctx context.Context, area orb.Geometry, f Filter, limit int, cursor string) (Page, error) {
+	limit, err := checkLimit(limit)
+	if err != nil {
+		return Page{}, err
+	}
+	if err := checkArea(area); err != nil {
+		return Page{}, err
+	}
+	h := newQueryHash("within")
+	h.geometry(area)
+	h.filter(f)
+	sum := h.sum()
+	cur, err := decodeCursor(cursor, sum)
+	if err != nil {
+		return Page{}, err
+	}
+	return r.page(ctx, area.Bound(), f, limit, cur, sum,
+		func(p orb.Point) bool { return spatial.Contains(area, p) },
+		func(g orb.Geometry) bool { return spatial.IntersectsArea(g, area) })
+}
+
+func checkLimit(limit int) (int, error) {
+	switch {
+	case limit == 0:
+		return DefaultLimit, nil
+	case limit < 0 || limit > MaxLimit:
+		return 0, &FieldError{Field: "limit", Reason: fmt.Sprintf("%d is not in 1..%d", limit, MaxLimit), Err: ErrInvalidQuery}
+	}
+	return limit, nil
+}
+
+func checkArea(area orb.Geometry) error {
+	bad := func(reason string) error {
+		return &FieldError{Field: "area", Reason: reason, Err: ErrInvalidQuery}
+	}
+	var polys []orb.Polygon
+	switch a := area.(type) {
+	case orb.Polygon:
+		polys = []orb.Polygon{a}
+	case orb.MultiPolygon:
+		polys = a
+	case nil:
+		return bad("missing")
+	default:
+		return bad(fmt.Sprintf("a %s is not a Polygon or MultiPolygon", a.GeoJSONType()))
+	}
+	if len(polys) == 0 {
+		return bad("the multipolygon is empty")
+	}
+	for _, p := range polys {
+		if len(p) == 0 {
+			return bad("a polygon needs an outer ring")
+		}
+		for i, ring := range p {
+			if len(ring) < 4 {
+				return bad(fmt.Sprintf("ring %d has %d points, a closed ring needs at least 4", i, len(ring)))
+			}
+			if ring[0] != ring[len(ring)-1] {
+				return bad(fmt.Sprintf("ring %d is not closed", i))
+			}
+			if err := spatial.ValidateBound(ring.Bound()); err != nil {
+				return bad(fmt.Sprintf("ring %d: %v", i, err))
+			}
+		}
+	}
+	return nil
+}
+
+// hit is a match waiting for its page: code and record index.
+type hit struct {
+	code uint64
+	idx  uint32
+}
+
+func compareHits(a, b hit) int {
+	switch {
+	case a.code < b.code:
+		return -1
+	case a.code > b.code:
+		return 1
+	}
+	return 0
+}
+
+// page runs a box search with the exact tests (pointIn for points, shapeIn
+// for lines and polygons) and builds one page.
+func (r *Registry) page(ctx context.Context, b orb.Bound, f Filter, limit int, cur cursor, sum uint64,
+	pointIn func(orb.Point) bool, shapeIn func(orb.Geometry) bool) (Page, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	m := r.compile(f)
+	after := uint64(cur.after)
+	keep := 2*limit + 1024 // hits kept before trimming to limit+1
+	hits := make([]hit, 0, min(keep, 1024))
+	var tmp []hit
+	matched, rest := 0, 0
+	// Once trimmed, hits above the (limit+1)-th smallest code cannot make
+	// the page: bound skips them.
+	bound := uint64(1<<64 - 1)
+	err := r.tree.SearchContext(ctx, b, func(idx uint32) bool {
+		rec := &r.recs[idx]
+		if !m.match(r, rec) || !r.exact(rec, pointIn, shapeIn) {
+			return true
+		}
+		matched++
+		if rec.code <= after {
+			return true
+		}
+		rest++
+		if rec.code > bound {
+			return true
+		}
+		hits = append(hits, hit{rec.code, idx})
+		if len(hits) >= keep {
+			tmp = sortHits(hits, tmp)
+			hits = hits[:limit+1]
+			bound = hits[limit].code
+		}
+		return true
+	})
+	if err != nil {
+		return Page{}, err
+	}
+	sortHits(hits, tmp)
+	if len(hits) > limit {
+		hits = hits[:limit]
+	}
+	var slab pointSlab
+	slab.reserve(len(hits))
+	pg := Page{NumberMatched: matched, Parts: make([]Part, len(hits))}
+	for i, h := range hits {
+		r.fill(&pg.Parts[i], h.idx, &slab)
+	}
+	if rest > limit {
+		pg.Next = encodeCursor(cursor{after: Code(hits[len(hits)-1].code), hash: sum})
+	}
+	return pg, nil
+}
+
+// exact runs the exact geometry test on a record.
+func (r *Registry) exact(rec *record, pointIn func(orb.Point) bool, shapeIn func(orb.Geometry) bool) bool {
+	if rec.flags&flagShape != 0 {
+		return shapeIn(r.shapes[rec.shapeIndex()])
+	}
+	return pointIn(orb.Point{rec.x, rec.y})
+}

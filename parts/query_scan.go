@@ -1,0 +1,74 @@
+package parts
+
+import (
+	"context"
+
+	"citytwin/spatial"
+
+	"github.com/paulmach/orb"
+)
+
+// Entry is the light view of a part that tiles need. Geometry is an
+// orb.Point, orb.LineString or orb.Polygon shared with the registry:
+// read-only.
+type Entry struct {
+	Code     Code
+	Class    Class
+	State    State
+	Owner    string
+	Geometry orb.Geometry
+}
+
+// Scan calls fn for every live part that passes the filter and whose
+// geometry really intersects b, in tree order (not code order), until fn
+// returns false. It holds the read lock for the whole walk: fn must be quick
+// and must not write to the registry. It allocates one small chunk per 256
+// points, not one value per part. It returns the context's error if ctx is
+// done (checked every spatial.CheckEvery parts), else nil.
+func (r *Registry) Scan(ctx context.Context, b orb.Bound, f Filter, fn func(e Entry) bool) error {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	m := r.compile(f)
+	var slab pointSlab
+	shapeIn := func(g orb.Geometry) bool { return spatial.Intersects(g, b) }
+	return r.tree.SearchContext(ctx, b, func(idx uint32) bool {
+		rec := &r.recs[idx]
+		if !m.match(r, rec) || !r.exact(rec, b.Contains, shapeIn) {
+			return true
+		}
+		return fn(Entry{
+			Code:     Code(rec.code),
+			Class:    Class(rec.class),
+			State:    State(rec.state),
+			Owner:    r.strs.get(rec.owner),
+			Geometry: r.geometry(rec, &slab),
+		})
+	})
+}
+
+// CountByClass counts the live parts per class that pass the filter and
+// really intersect b.
+func (r *Registry) CountByClass(ctx context.Context, b orb.Bound, f Filter) (map[Class]int, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	m := r.compile(f)
+	var counts [10000]int32
+	shapeIn := func(g orb.Geometry) bool { return spatial.Intersects(g, b) }
+	err := r.tree.SearchContext(ctx, b, func(idx uint32) bool {
+		rec := &r.recs[idx]
+		if m.match(r, rec) && r.exact(rec, b.Contains, shapeIn) && rec.class < 10000 {
+			counts[rec.class]++
+		}
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[Class]int)
+	for c, n := range counts {
+		if n > 0 {
+			out[Class(c)] = int(n)
+		}
+	}
+	return out, nil
+}

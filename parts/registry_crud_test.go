@@ -1,0 +1,288 @@
+package parts_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"citytwin/parts"
+
+	"github.com/paulmach/orb"
+)
+
+func testPart(t *testing.T, code string) parts.Part {
+	t.Helper()
+	c, err := parts.ParseCode(code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parts.Part{
+		Code: c, Name: "人民南路上水井盖", Supervisor: parts.DeptCityMgmt, Owner: parts.DeptWater, Maintainer: "water-maint",
+		Grid: "51010400100101", State: parts.Damaged, Surveyed: time.Date(2018, 3, 4, 0, 0, 0, 0, time.UTC),
+		Changed: time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC), Source: parts.Sketched, Photo: "p.jpg", Note: "n",
+		Material: "铸铁", Label: "", Geometry: orb.Point{104.06, 30.66},
+	}
+}
+
+func TestRegistryLifecycle(t *testing.T) {
+	r := parts.NewRegistry(nil)
+	ctx := context.Background()
+	p := testPart(t, "5101040101000001")
+	got, err := r.Add(p)
+	if err != nil || got.Version != 1 {
+		t.Fatalf("Add = %+v, %v", got, err)
+	}
+	if _, err := r.Add(p); !errors.Is(err, parts.ErrExists) {
+		t.Fatalf("second Add err = %v, want ErrExists", err)
+	}
+	back, err := r.Get(p.Code)
+	p.Version, p.Class = 1, 101
+	if err != nil || !orb.Equal(back.Geometry, p.Geometry) {
+		t.Fatalf("Get = %+v, %v", back, err)
+	}
+	back.Geometry = p.Geometry
+	if back != p {
+		t.Fatalf("Get round trip:\n got %+v\nwant %+v", back, p)
+	}
+	if _, err := r.Get(p.Code + 1); !errors.Is(err, parts.ErrNotFound) {
+		t.Fatalf("Get unknown err = %v", err)
+	}
+	// Update: version check and bump.
+	p.State = parts.Intact
+	p.Geometry = orb.Point{104.07, 30.67}
+	if _, err := r.Update(p, 7); !errors.Is(err, parts.ErrVersionMismatch) {
+		t.Fatalf("Update with stale version err = %v", err)
+	}
+	up, err := r.Update(p, 1)
+	if err != nil || up.Version != 2 {
+		t.Fatalf("Update = %+v, %v", up, err)
+	}
+	// The index follows the move.
+	old := orb.Bound{Min: orb.Point{104.06, 30.66}, Max: orb.Point{104.06, 30.66}}
+	if pg, _ := r.Search(ctx, parts.Query{BBox: old}); len(pg.Parts) != 0 {
+		t.Fatalf("part still found at its old place")
+	}
+	if pg, _ := r.Search(ctx, parts.Query{BBox: orb.Bound{Min: orb.Point{104.07, 30.67}, Max: orb.Point{104.07, 30.67}}}); len(pg.Parts) != 1 || pg.Parts[0].State != parts.Intact {
+		t.Fatalf("part not found at its new place: %+v", pg)
+	}
+	// Update of an unknown code.
+	if _, err := r.Update(testPart(t, "5101040101000009"), 0); !errors.Is(err, parts.ErrNotFound) {
+		t.Fatalf("Update unknown err = %v", err)
+	}
+	// Invalid part.
+	bad := p
+	bad.Geometry = orb.LineString{{0, 0}, {1, 1}}
+	var fe *parts.FieldError
+	if _, err := r.Update(bad, 0); !errors.As(err, &fe) || fe.Field != "geometry" {
+		t.Fatalf("Update with a line for a cover err = %v", err)
+	}
+	// Retire.
+	ret, err := r.Retire(p.Code, 2)
+	if err != nil || !ret.Retired || ret.Version != 3 {
+		t.Fatalf("Retire = %+v, %v", ret, err)
+	}
+	if r.Len() != 0 {
+		t.Fatalf("Len after retire = %d", r.Len())
+	}
+	g, err := r.Get(p.Code)
+	if !errors.Is(err, parts.ErrRetired) || g.Code != p.Code || !g.Retired {
+		t.Fatalf("Get retired = %+v, %v", g, err)
+	}
+	if _, err := r.Retire(p.Code, 0); !errors.Is(err, parts.ErrRetired) {
+		t.Fatalf("Retire twice err = %v", err)
+	}
+	if _, err := r.Update(p, 0); !errors.Is(err, parts.ErrRetired) {
+		t.Fatalf("Update retired err = %v", err)
+	}
+	if pg, _ := r.Search(ctx, parts.Query{BBox: orb.Bound{Min: orb.Point{104, 30}, Max: orb.Point{105, 31}}}); len(pg.Parts) != 0 {
+		t.Fatalf("retired part found by Search")
+	}
+	// Put brings it back, keeping the given version.
+	p.Version = 42
+	p.Retired = false
+	prev, existed := r.Put(p)
+	if !existed || !prev.Retired || prev.Version != 3 {
+		t.Fatalf("Put returned %+v, %v", prev, existed)
+	}
+	if g, err := r.Get(p.Code); err != nil || g.Version != 42 || r.Len() != 1 {
+		t.Fatalf("after Put: %+v, %v, Len %d", g, err, r.Len())
+	}
+	// Each sees every part, retired included.
+	if _, err := r.Add(testPart(t, "5101040101000002")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Retire(p.Code, 0); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	r.Each(func(parts.Part) bool { n++; return true })
+	if n != 2 {
+		t.Fatalf("Each saw %d parts, want 2", n)
+	}
+}
+
+func TestRegistryShapesAndBounds(t *testing.T) {
+	r := parts.NewRegistry(nil)
+	line := testPart(t, "5101040211000001")
+	line.Geometry = orb.LineString{{104, 30}, {104.1, 30.1}}
+	poly := testPart(t, "5101040405000001")
+	poly.Geometry = orb.Polygon{{{104.2, 30.2}, {104.3, 30.2}, {104.3, 30.3}, {104.2, 30.2}}}
+	for _, p := range []parts.Part{line, poly} {
+		if _, err := r.Add(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := r.Bounds()
+	if b.Min[0] > 104 || b.Min[1] > 30 || b.Max[0] < 104.3 || b.Max[1] < 30.3 || b.Max[0] > 104.30001 {
+		t.Fatalf("Bounds = %v", b)
+	}
+	// Update a shape in place.
+	line.Geometry = orb.LineString{{105, 31}, {105.1, 31.1}}
+	if _, err := r.Update(line, 0); err != nil {
+		t.Fatal(err)
+	}
+	g, _ := r.Get(line.Code)
+	if !orb.Equal(g.Geometry, line.Geometry) {
+		t.Fatalf("updated line = %v", g.Geometry)
+	}
+	ns, err := r.Nearest(context.Background(), orb.Point{105.05, 31.05}, 1, parts.Filter{}, 10)
+	if err != nil || len(ns) != 1 || ns[0].Part.Code != line.Code || ns[0].Distance > 1 {
+		t.Fatalf("Nearest on the line = %+v, %v", ns, err)
+	}
+}
+
+func TestBuilder(t *testing.T) {
+	b := parts.NewBuilder(nil, 0)
+	p := testPart(t, "5101040101000001")
+	if err := b.Add(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Add(p); !errors.Is(err, parts.ErrExists) {
+		t.Fatalf("duplicate Add err = %v", err)
+	}
+	bad := testPart(t, "5101040101000002")
+	bad.Class = 102
+	if err := b.Add(bad); !errors.Is(err, parts.ErrInvalid) {
+		t.Fatalf("class mismatch err = %v", err)
+	}
+	unknown := testPart(t, "5101049901000001")
+	if err := b.Add(unknown); !errors.Is(err, parts.ErrUnknownClass) {
+		t.Fatalf("unknown class err = %v", err)
+	}
+	r := b.Build()
+	if r.Len() != 1 {
+		t.Fatalf("Len = %d", r.Len())
+	}
+	if g, err := r.Get(p.Code); err != nil || g.Version != 1 {
+		t.Fatalf("Get = %+v, %v", g, err)
+	}
+}
+
+// TestConcurrentReadersAndWriter runs under -race in CI.
+func TestConcurrentReadersAndWriter(t *testing.T) {
+	r, all := smallCity(t, 2000)
+	ctx := context.Background()
+	var codes []parts.Code
+	for c := range all {
+		codes = append(codes, c)
+	}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for i := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; ; j++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				b := orb.Bound{Min: orb.Point{104.0, 30.6}, Max: orb.Point{104.1, 30.7}}
+				switch (i + j) % 3 {
+				case 0:
+					if _, err := r.Search(ctx, parts.Query{BBox: b, Limit: 50}); err != nil {
+						t.Error(err)
+						return
+					}
+				case 1:
+					if _, err := r.Nearest(ctx, b.Center(), 5, parts.Filter{}, 0); err != nil {
+						t.Error(err)
+						return
+					}
+				default:
+					_, _ = r.Get(codes[j%len(codes)])
+					_ = r.Scan(ctx, b, parts.Filter{}, func(parts.Entry) bool { return true })
+				}
+			}
+		}()
+	}
+	g := newCityGen(1234, r.Catalogue())
+	for i := range 300 {
+		p := g.next()
+		p.Code += 700000
+		p.Name = "新增" + p.Name
+		if _, err := r.Add(p); err != nil {
+			t.Fatal(err)
+		}
+		if i%3 == 0 {
+			if _, err := r.Retire(codes[i], 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if want := 2000 + 300 - 100; r.Len() != want {
+		t.Fatalf("Len = %d, want %d", r.Len(), want)
+	}
+}
+
+func TestScanAllocatesLittle(t *testing.T) {
+	r, _ := smallCity(t, 5000)
+	ctx := context.Background()
+	b := orb.Bound{Min: orb.Point{103.8, 30.4}, Max: orb.Point{104.3, 30.9}}
+	n := 0
+	allocs := testing.AllocsPerRun(5, func() {
+		n = 0
+		_ = r.Scan(ctx, b, parts.Filter{}, func(e parts.Entry) bool { n++; return true })
+	})
+	if n < 4000 {
+		t.Fatalf("Scan saw only %d parts", n)
+	}
+	if limit := float64(n/256 + 20); allocs > limit {
+		t.Fatalf("Scan of %d parts made %v allocations, want at most %v", n, allocs, limit)
+	}
+	// Early stop.
+	n = 0
+	_ = r.Scan(ctx, b, parts.Filter{}, func(e parts.Entry) bool { n++; return n < 10 })
+	if n != 10 {
+		t.Fatalf("Scan did not stop at 10: %d", n)
+	}
+}
+
+func TestCallerMutatingGeometryDoesNotCorruptIndex(t *testing.T) {
+	r := parts.NewRegistry(nil)
+	ctx := context.Background()
+	p := testPart(t, "5101040211000001")
+	line := orb.LineString{{104, 30}, {104.1, 30.1}}
+	p.Geometry = line
+	if _, err := r.Add(p); err != nil {
+		t.Fatal(err)
+	}
+	line[0] = orb.Point{50, 10} // the caller reuses its slice
+	p.Geometry = orb.LineString{{104.2, 30.2}, {104.3, 30.3}}
+	if _, err := r.Update(p, 0); err != nil {
+		t.Fatal(err)
+	}
+	world := orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}
+	pg, err := r.Search(ctx, parts.Query{BBox: world})
+	if err != nil || len(pg.Parts) != 1 || pg.NumberMatched != 1 {
+		t.Fatalf("Search after update = %d parts (matched %d), %v; want exactly 1", len(pg.Parts), pg.NumberMatched, err)
+	}
+	if pg, _ := r.Search(ctx, parts.Query{BBox: orb.Bound{Min: orb.Point{104, 30}, Max: orb.Point{104.01, 30.01}}}); len(pg.Parts) != 0 {
+		t.Fatal("part still found at its old place")
+	}
+}

@@ -1,0 +1,49 @@
+package spatial
+
+import "github.com/paulmach/orb"
+
+// HilbertOrder is the order of the Hilbert curve used by Hilbert: 2^16 cells a
+// side.
+const HilbertOrder = 16
+
+// Hilbert returns the position of p along a Hilbert curve of 2^16 x 2^16
+// cells over the box b. Sorting items by it before inserting them into an
+// R-tree makes the load fast and the tree tight. Points outside b are
+// clamped to it.
+func Hilbert(p orb.Point, b orb.Bound) uint64 {
+	const n = 1 << HilbertOrder
+	cell := func(v, lo, hi float64) uint32 {
+		if hi <= lo {
+			return 0
+		}
+		f := (v - lo) / (hi - lo) * n
+		switch {
+		case !(f >= 0):
+			return 0
+		case f >= n-1:
+			return n - 1
+		}
+		return uint32(f)
+	}
+	x := cell(p[0], b.Min[0], b.Max[0])
+	y := cell(p[1], b.Min[1], b.Max[1])
+	var d uint64
+	for s := uint32(n / 2); s > 0; s /= 2 {
+		var rx, ry uint32
+		if x&s > 0 {
+			rx = 1
+		}
+		if y&s > 0 {
+			ry = 1
+		}
+		d += uint64(s) * uint64(s) * uint64((3*rx)^ry)
+		if ry == 0 {
+			if rx == 1 {
+				x = n - 1 - x
+				y = n - 1 - y
+			}
+			x, y = y, x
+		}
+	}
+	return d
+}
