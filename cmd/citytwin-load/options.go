@@ -47,6 +47,7 @@ type options struct {
 	MaxRequests int64         // stop a run after this many measured answers
 	Timeout     time.Duration // per request, to the response headers
 	JSON        bool          // print the summary as JSON
+	CPUProfile  string        // write the generator's CPU profile here
 }
 
 // defaultOptions are the options without flags.
@@ -99,6 +100,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.Int64Var(&o.MaxRequests, "max-requests", o.MaxRequests, "end a run after this many measured answers")
 	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "per-request time limit to the response headers")
 	fs.BoolVar(&o.JSON, "json", false, "print the summary as JSON instead of a table")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the load generator's own CPU profile to this file")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return o, err
@@ -198,12 +200,12 @@ func parseScenarios(s string) ([]string, error) {
 		name = strings.TrimSpace(name)
 		switch {
 		case name == "all":
-			for _, sc := range scenarios {
+			for _, sc := range knownScenarios() {
 				if !slices.Contains(out, sc.Name) {
 					out = append(out, sc.Name)
 				}
 			}
-		case scenarioNamed(name) != nil:
+		case isScenario(name):
 			if !slices.Contains(out, name) {
 				out = append(out, name)
 			}
@@ -273,4 +275,10 @@ func parseLonLat(s string) (orb.Point, error) {
 		return orb.Point{}, bad("want lon in -180..180 and lat in -85..85")
 	}
 	return orb.Point{lon, lat}, nil
+}
+
+// isScenario reports whether name is a known scenario.
+func isScenario(name string) bool {
+	_, ok := scenarioNamed(name)
+	return ok
 }
