@@ -44,6 +44,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Logger receives access and error logs; nil discards them.
 	Logger *slog.Logger
+	// AccessLog logs every request at INFO; when false only 5xx answers
+	// are logged (metrics count every request either way).
+	AccessLog bool
 	// Static, when set, holds the map page served at / (index.html, its
 	// scripts and styles, vendor/ for MapLibre GL JS): see package web.
 	Static fs.FS
@@ -74,6 +77,7 @@ func DefaultConfig() Config {
 		TileMaxAge:      time.Second,
 		ShutdownTimeout: 15 * time.Second,
 		Logger:          slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		AccessLog:       true,
 	}
 }
 

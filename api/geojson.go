@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -188,5 +189,6 @@ func writeJSON(c echo.Context, status int, contentType string, v any) error {
 		c.Response().Header().Set(echo.HeaderContentType, contentType)
 		return c.NoContent(status)
 	}
+	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(b)))
 	return c.Blob(status, contentType, b)
 }

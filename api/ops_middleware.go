@@ -69,6 +69,9 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 			route = "unmatched"
 		}
 		s.m.observeRequest(route, req.Method, res.Status, d)
+		if !s.cfg.AccessLog && res.Status < 500 {
+			return nil
+		}
 		level := slog.LevelInfo
 		if res.Status >= 500 {
 			level = slog.LevelWarn

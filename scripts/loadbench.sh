@@ -35,7 +35,7 @@ fi
 
 # The server logs every request at INFO; keep the rest of its log.
 log="$(mktemp /tmp/citytwin-serve.XXXXXX.log)"
-"$bin" serve --data "$data" --addr "$addr" --rate-limit 0 >/dev/null 2> >(awk '$3 != "msg=request" {print; fflush()}' >"$log") &
+"$bin" serve --data "$data" --addr "$addr" --rate-limit 0 --access-log=false >/dev/null 2> >(awk '$3 != "msg=request" {print; fflush()}' >"$log") &
 pid=$!
 cleanup() {
   if kill -0 "$pid" 2>/dev/null; then

@@ -31,6 +31,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cacheMB := fs.Int("tile-cache-mb", 256, "tile cache size in MiB")
 	fs.Float64Var(&cfg.RateLimit.PerSecond, "rate-limit", 200, "requests per second per token (or per address for anonymous callers); 0 disables")
 	fs.IntVar(&cfg.RateLimit.Burst, "rate-burst", 400, "burst of the rate limit")
+	fs.BoolVar(&cfg.AccessLog, "access-log", true, "log every request (false: only server errors)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
