@@ -181,7 +181,13 @@ func newCollection[F any](fs []F) *featureCollection[F] {
 
 // writeJSON marshals v and sends it with the given content type.
 func writeJSON(c echo.Context, status int, contentType string, v any) error {
-	b, err := json.Marshal(v)
+	var b []byte
+	var err error
+	if fc, ok := v.(*featureCollection[partFeature]); ok {
+		b, err = marshalPartCollection(fc)
+	} else {
+		b, err = json.Marshal(v)
+	}
 	if err != nil {
 		return err
 	}
