@@ -52,11 +52,6 @@ func marshalPartCollection(fc *featureCollection[partFeature]) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-// MarshalJSON encodes the feature by hand (see marshalPartCollection).
-func (f partFeature) MarshalJSON() ([]byte, error) {
-	return appendPartFeature(make([]byte, 0, 512), &f), nil
-}
-
 func appendPartFeature(b []byte, f *partFeature) []byte {
 	p := &f.Properties
 	b = append(b, `{"type":"Feature","id":`...)
