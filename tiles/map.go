@@ -1,0 +1,775 @@
+package tiles
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"citytwin/grid"
+	"citytwin/parts"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/maptile"
+)
+
+// Tile is one encoded vector tile. A Tile from the cache is shared: treat
+// it as read-only.
+type Tile struct {
+	// Data is the gzipped MVT (Content-Encoding: gzip).
+	Data []byte
+	// ETag is a strong entity tag: the quoted hex of the first 16 bytes of
+	// the SHA-256 of Data.
+	ETag string
+	// Features counts the features of each layer written in the tile
+	// ("parts", "parts_agg", "grids", "divisions"); layers without features
+	// are left out of the tile and of the map.
+	Features map[string]int
+}
+
+// Map serves the vector tiles of the city from a component source and a
+// grid source. It is safe for concurrent use. Construct it with New.
+type Map struct {
+	parts    PartSource
+	grids    GridSource
+	o        Options
+	prio     map[parts.Class]int
+	pyr      *pyramid
+	buildMu  sync.Mutex
+	cache    *cache
+	outlines *outlines
+	free     chan *tileEncoder // encoders kept warm (a sync.Pool empties at every GC)
+	flightMu sync.Mutex
+	flights  map[string]*flight
+	sharedN  atomic.Uint64
+	// shapes marks the line and polygon classes, shapeClasses lists them:
+	// thinning keeps them in tiles they cross without being counted there.
+	shapes       [10000]bool
+	shapeClasses []parts.Class
+}
+
+// New returns a map over the components of ps and the grids of gs (either
+// may be nil: its layers are then empty). The count pyramid of the
+// aggregate layer is built by Build, or on the first Encode that needs it.
+func New(ps PartSource, gs GridSource, o Options) *Map {
+	o = o.withDefaults()
+	m := &Map{parts: ps, grids: gs, o: o, prio: make(map[parts.Class]int)}
+	for _, ci := range o.Catalogue.All() {
+		m.prio[ci.Class] = ci.Priority
+		if ci.Kind != parts.Point && int(ci.Class) < len(m.shapes) {
+			m.shapes[ci.Class] = true
+			m.shapeClasses = append(m.shapeClasses, ci.Class)
+		}
+	}
+	base := max(o.ThinZoom-1+aggCellsLog2, o.DetailZoom-1)
+	m.pyr = newPyramid(aggCellsLog2, base)
+	m.cache = newCache(o.CacheBytes, o.Buffer)
+	if gs != nil {
+		m.outlines = newOutlines(gs)
+	}
+	m.free = make(chan *tileEncoder, 2*runtime.GOMAXPROCS(0))
+	m.flights = make(map[string]*flight)
+	return m
+}
+
+// majorKey is the aggregate key number of a major class (above every
+// class number).
+func majorKey(mj int) uint32 { return 10000 + uint32(mj) }
+
+// aggKeyName names an aggregate key: "c0101" for a class, "m01" for a
+// major class.
+func aggKeyName(k uint32) string {
+	if k >= 10000 {
+		return fmt.Sprintf("m%02d", k-10000)
+	}
+	return fmt.Sprintf("c%04d", k)
+}
+
+func (m *Map) priority(c parts.Class) int {
+	if p, ok := m.prio[c]; ok {
+		return p
+	}
+	return 1
+}
+
+func (m *Map) getEncoder() *tileEncoder {
+	select {
+	case enc := <-m.free:
+		return enc
+	default:
+		zw, _ := gzip.NewWriterLevel(nil, m.o.GzipLevel)
+		return &tileEncoder{layer: newLayerEncoder(), zw: zw}
+	}
+}
+
+func (m *Map) putEncoder(enc *tileEncoder) {
+	select {
+	case m.free <- enc:
+	default:
+	}
+}
+
+// tileEncoder is the reusable state of one Encode.
+type tileEncoder struct {
+	layer   *layerEncoder
+	gw      geomWriter
+	gz      bytes.Buffer
+	zw      *gzip.Writer
+	keyIdx  map[uint32]uint32
+	cells   []*cell
+	items   []partItem
+	arena   []byte
+	order   []uint64
+	scratch []uint64
+	plan    thinPlan
+	classes []parts.Class
+}
+
+// Layers returns the layer names Encode accepts.
+func Layers() []string { return []string{LayerParts, LayerGrids, LayerCity} }
+
+func checkTile(t maptile.Tile) error {
+	if t.Z > MaxZoom {
+		return &RangeError{Z: uint32(t.Z), X: t.X, Y: t.Y, Reason: fmt.Sprintf("zoom must be 0..%d", MaxZoom)}
+	}
+	n := uint64(1) << t.Z
+	if uint64(t.X) >= n || uint64(t.Y) >= n {
+		return &RangeError{Z: uint32(t.Z), X: t.X, Y: t.Y, Reason: fmt.Sprintf("x and y must be 0..%d at zoom %d", n-1, t.Z)}
+	}
+	return nil
+}
+
+func checkLayer(layer string) error {
+	switch layer {
+	case LayerParts, LayerGrids, LayerCity:
+		return nil
+	}
+	return &LayerError{Layer: layer, Known: Layers()}
+}
+
+// Encode returns the tile t of a layer ("parts", "grids" or "city", which
+// holds all layers) for the components that pass f, from the cache or
+// freshly encoded. The grids layers honour only f.GridPrefix. Errors:
+// *LayerError, *RangeError, *FilterError, the context's error or the
+// sources' errors.
+func (m *Map) Encode(ctx context.Context, layer string, t maptile.Tile, f parts.Filter) (Tile, error) {
+	if err := checkLayer(layer); err != nil {
+		return Tile{}, err
+	}
+	if err := checkTile(t); err != nil {
+		return Tile{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return Tile{}, err
+	}
+	fk := filterKey(f)
+	if layer == LayerGrids {
+		fk = filterKey(parts.Filter{GridPrefix: f.GridPrefix})
+	}
+	key := cacheKey(layer, t, fk)
+	if tile, ok := m.cache.get(key); ok {
+		return tile, nil
+	}
+	return m.shared(ctx, key, func() (Tile, error) { return m.encode(ctx, layer, t, f, key) })
+}
+
+// flight is an encoding in progress that concurrent misses of the same key
+// wait for instead of encoding the tile again.
+type flight struct {
+	epoch uint64 // cache epoch when the encoding was asked for
+	done  chan struct{}
+	tile  Tile
+	err   error
+}
+
+// shared runs fn once for the concurrent callers of a key that arrive
+// while no change happened since the running call began; a caller after a
+// change runs its own.
+func (m *Map) shared(ctx context.Context, key string, fn func() (Tile, error)) (Tile, error) {
+	epoch := m.cache.start()
+	m.flightMu.Lock()
+	if c, ok := m.flights[key]; ok && c.epoch == epoch {
+		m.flightMu.Unlock()
+		m.sharedN.Add(1)
+		select {
+		case <-c.done:
+			if errors.Is(c.err, context.Canceled) || errors.Is(c.err, context.DeadlineExceeded) {
+				return fn() // the first caller gave up, not this one
+			}
+			return c.tile, c.err
+		case <-ctx.Done():
+			return Tile{}, ctx.Err()
+		}
+	}
+	c := &flight{epoch: epoch, done: make(chan struct{})}
+	m.flights[key] = c
+	m.flightMu.Unlock()
+	c.tile, c.err = fn()
+	m.flightMu.Lock()
+	if m.flights[key] == c {
+		delete(m.flights, key)
+	}
+	m.flightMu.Unlock()
+	close(c.done)
+	return c.tile, c.err
+}
+
+// encode encodes a tile that the cache does not hold and caches it.
+func (m *Map) encode(ctx context.Context, layer string, t maptile.Tile, f parts.Filter, key string) (Tile, error) {
+	start := m.cache.start()
+	touch := layerTouch(layer)
+	if touch&touchParts != 0 && t.Z < maptile.Zoom(m.o.DetailZoom) {
+		if err := m.Build(ctx); err != nil {
+			return Tile{}, err
+		}
+	}
+	enc := m.getEncoder()
+	defer m.putEncoder(enc)
+	tol := 0.0
+	if uint32(t.Z) < m.o.SimplifyMaxZoom && m.o.Simplify > 0 {
+		tol = m.o.Simplify
+	}
+	pr := newProjection(t, m.o.Buffer, tol)
+	counts := make(map[string]int, 2)
+	enc.gz.Reset()
+	enc.zw.Reset(&enc.gz)
+	if touch&touchParts != 0 && m.parts != nil {
+		if err := m.encodeParts(ctx, enc, &pr, t, f); err != nil {
+			return Tile{}, err
+		}
+		if enc.layer.count > 0 {
+			counts[enc.layer.name] = enc.layer.count
+		}
+		if err := enc.layer.writeTo(enc.zw); err != nil {
+			return Tile{}, fmt.Errorf("tiles: gzip: %w", err)
+		}
+	}
+	if touch&touchGrids != 0 && m.grids != nil {
+		if err := m.encodeGrids(ctx, enc, &pr, t, f.GridPrefix); err != nil {
+			return Tile{}, err
+		}
+		if enc.layer.count > 0 {
+			counts[enc.layer.name] = enc.layer.count
+		}
+		if err := enc.layer.writeTo(enc.zw); err != nil {
+			return Tile{}, fmt.Errorf("tiles: gzip: %w", err)
+		}
+	}
+	if err := enc.zw.Close(); err != nil {
+		return Tile{}, fmt.Errorf("tiles: gzip: %w", err)
+	}
+	data := bytes.Clone(enc.gz.Bytes())
+	sum := sha256.Sum256(data)
+	tile := Tile{Data: data, ETag: `"` + hex.EncodeToString(sum[:16]) + `"`, Features: counts}
+	m.cache.put(key, tileKey{uint32(t.Z), t.X, t.Y}, touch, tile, start)
+	return tile, nil
+}
+
+func cacheKey(layer string, t maptile.Tile, fk string) string {
+	b := make([]byte, 0, len(layer)+len(fk)+24)
+	b = append(b, layer...)
+	b = append(b, '/')
+	b = strconv.AppendUint(b, uint64(t.Z), 10)
+	b = append(b, '/')
+	b = strconv.AppendUint(b, uint64(t.X), 10)
+	b = append(b, '/')
+	b = strconv.AppendUint(b, uint64(t.Y), 10)
+	b = append(b, '?')
+	b = append(b, fk...)
+	return string(b)
+}
+
+// Build fills the count pyramid of the aggregate layer from one scan of the
+// component source. Encode calls it when needed; call it at start, before
+// changes flow, since changes that land during the scan may be counted
+// twice or not at all. Build after a successful Build does nothing.
+func (m *Map) Build(ctx context.Context) error {
+	m.buildMu.Lock()
+	defer m.buildMu.Unlock()
+	m.pyr.mu.RLock()
+	built := m.pyr.built
+	m.pyr.mu.RUnlock()
+	if built || m.parts == nil {
+		return nil
+	}
+	fresh := newPyramid(m.pyr.minLevel, m.pyr.base)
+	world := orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}
+	err := m.parts.Scan(ctx, world, parts.Filter{}, func(e parts.Entry) bool {
+		fresh.add(e.Geometry, e.Class, e.State, 1)
+		return true
+	})
+	if err != nil {
+		return fmt.Errorf("tiles: build the aggregate: %w", err)
+	}
+	m.pyr.mu.Lock()
+	m.pyr.levels, m.pyr.bound, m.pyr.hasBound = fresh.levels, fresh.bound, fresh.hasBound
+	m.pyr.built = true
+	m.pyr.mu.Unlock()
+	return nil
+}
+
+// PartChanged tells the map that a component changed: old is its state
+// before (nil for an add), new its state after (nil for a removal; a
+// retired part counts as removed). Call it after the source has the new
+// state. It updates the count pyramid in place and drops the cached
+// "parts" and "city" tiles, of every zoom and filter, whose buffered box
+// meets the old or the new geometry's box. It returns the number of cached
+// tiles dropped.
+func (m *Map) PartChanged(old, new *parts.Part) int {
+	var boxes []orb.Bound
+	m.pyr.mu.Lock()
+	for i, p := range []*parts.Part{old, new} {
+		if p == nil || p.Geometry == nil {
+			continue
+		}
+		boxes = append(boxes, p.Geometry.Bound())
+		if m.pyr.built && !p.Retired {
+			d := int32(1)
+			if i == 0 {
+				d = -1
+			}
+			m.pyr.add(p.Geometry, p.Code.Class(), p.State, d)
+		}
+	}
+	m.pyr.mu.Unlock()
+	if len(boxes) == 0 {
+		return 0
+	}
+	return m.cache.invalidate(touchParts, boxes...)
+}
+
+// GridChanged tells the map that a unit grid changed (old nil for an add,
+// new nil for a removal). Call it after the source has the new state. It
+// forgets the outlines of the grid's divisions and drops the cached "grids"
+// and "city" tiles whose buffered box meets the old or the new polygon's
+// box. It returns the number of cached tiles dropped.
+func (m *Map) GridChanged(old, new *grid.Grid) int {
+	var boxes []orb.Bound
+	for _, g := range []*grid.Grid{old, new} {
+		if g == nil {
+			continue
+		}
+		if m.outlines != nil {
+			m.outlines.forget(g.Code)
+		}
+		if len(g.Geometry) > 0 {
+			boxes = append(boxes, g.Geometry.Bound())
+		}
+	}
+	if len(boxes) == 0 {
+		return 0
+	}
+	return m.cache.invalidate(touchGrids, boxes...)
+}
+
+// Stats returns the cache statistics.
+func (m *Map) Stats() Stats {
+	s := m.cache.snapshot()
+	s.Shared = m.sharedN.Load()
+	return s
+}
+
+// encodeParts fills enc.layer with the components layer of the tile.
+func (m *Map) encodeParts(ctx context.Context, enc *tileEncoder, pr *projection, t maptile.Tile, f parts.Filter) error {
+	z := uint32(t.Z)
+	l := enc.layer
+	if z < m.o.ThinZoom {
+		return m.encodeAggregate(ctx, enc, t, f)
+	}
+	l.reset(LayerParts)
+	l.key("code")
+	l.key("class")
+	l.key("state")
+	l.key("owner")
+	var plan *thinPlan
+	limit := int(^uint(0) >> 1)
+	if z < m.o.DetailZoom {
+		m.pyr.mu.RLock()
+		plan = &enc.plan
+		planThin(plan, m.pyr.get(z, t.X, t.Y), newCountFilter(f), z, &m.o, m.priority)
+		m.pyr.mu.RUnlock()
+		plan.shapes = &m.shapes
+		limit = plan.hardCap
+		// When the plan drops a good share of the tile, let the source skip
+		// the dropped classes: they are then never tested for intersection
+		// nor decoded. (Below a third, the class test costs more than it
+		// saves.)
+		keepClasses := enc.classes[:0]
+		for _, c := range plan.set {
+			if plan.shift[c] <= dropAll {
+				keepClasses = append(keepClasses, c)
+			}
+		}
+		for _, c := range m.shapeClasses {
+			if m.priority(c) >= plan.minPrio && plan.shift[c] == 0 {
+				keepClasses = append(keepClasses, c)
+			}
+		}
+		if len(f.Classes) > 0 {
+			keepClasses = slices.DeleteFunc(keepClasses, func(c parts.Class) bool { return !slices.Contains(f.Classes, c) })
+		}
+		enc.classes = keepClasses
+		if len(keepClasses) == 0 {
+			return nil
+		}
+		if plan.dropped*3 >= plan.total {
+			f.Classes = keepClasses
+		}
+	}
+	// Collect the features with their geometry already projected, then
+	// write them in code order: neighbouring codes share their leading
+	// digits, which gzip turns into short matches, and the order no longer
+	// depends on the source's scan order.
+	items := enc.items[:0]
+	arena := enc.arena[:0]
+	err := m.parts.Scan(ctx, pr.lonlat, f, func(e parts.Entry) bool {
+		if plan != nil && !plan.keep(e.Code, e.Class) {
+			return true
+		}
+		typ, ok := enc.gw.write(l, pr, e.Geometry)
+		if !ok {
+			l.discard()
+			return true
+		}
+		off := len(arena)
+		arena = append(arena, l.geom...)
+		l.discard()
+		items = append(items, partItem{code: e.Code, class: e.Class, state: e.State, typ: typ, owner: e.Owner,
+			off: uint32(off), n: uint32(len(arena) - off)})
+		return len(items) < limit
+	})
+	enc.items, enc.arena = items, arena
+	if err != nil {
+		return err
+	}
+	order := sortByCode(items, enc.order[:0], &enc.scratch)
+	enc.order = order
+	var digits [16]byte
+	var states [8]uint32 // value index + 1 by state
+	for _, k := range order {
+		it := &items[k&idxMask]
+		formatCode(&digits, it.code)
+		l.tag(0, l.uniqueValue(digits[:]))
+		l.tag(1, l.classValue(uint16(it.class)))
+		si := int(it.state) & 7
+		if states[si] == 0 {
+			states[si] = l.strValue(it.state.String()) + 1
+		}
+		l.tag(2, states[si]-1)
+		if it.owner != "" {
+			l.tag(3, l.strValue(it.owner))
+		}
+		l.geom = append(l.geom, arena[it.off:it.off+it.n]...)
+		l.feature(uint64(it.code), it.typ)
+	}
+	return nil
+}
+
+const idxBits = 27
+const idxMask = 1<<idxBits - 1
+
+// sortByCode returns keys that list the items in code order, each with the
+// item's index in its low idxBits bits: 3 bits of county rank (the tile's
+// counties sorted), 14 of class, 20 of serial, 27 of index, sorted as
+// plain integers, which is several times faster than sorting the items.
+// With more than 8 counties or 2^27 items it falls back to a comparison
+// sort of the items themselves.
+func sortByCode(items []partItem, keys []uint64, scratch *[]uint64) []uint64 {
+	var counties [8]uint32
+	nc := 0
+	ok := len(items) <= idxMask
+	for i := 0; i < len(items) && ok; i++ {
+		c := items[i].code.County()
+		found := false
+		for _, x := range counties[:nc] {
+			if x == c {
+				found = true
+				break
+			}
+		}
+		if !found {
+			if nc == len(counties) {
+				ok = false
+				break
+			}
+			counties[nc] = c
+			nc++
+		}
+	}
+	if !ok {
+		slices.SortFunc(items, func(a, b partItem) int { return cmp.Compare(a.code, b.code) })
+		for i := range items {
+			keys = append(keys, uint64(i))
+		}
+		return keys
+	}
+	slices.Sort(counties[:nc])
+	for i := range items {
+		code := items[i].code
+		rank := uint64(slices.Index(counties[:nc], code.County()))
+		keys = append(keys, rank<<61|uint64(code.Class())<<47|uint64(code.Serial())<<idxBits|uint64(i))
+	}
+	return radixSort(keys, scratch)
+}
+
+// radixSort sorts keys on their bits above idxBits (unique per item), by
+// four passes of 10 bits; short lists are sorted by comparison.
+func radixSort(keys []uint64, scratch *[]uint64) []uint64 {
+	if len(keys) < 512 {
+		slices.Sort(keys)
+		return keys
+	}
+	if cap(*scratch) < len(keys) {
+		*scratch = make([]uint64, len(keys))
+	}
+	tmp := (*scratch)[:len(keys)]
+	src, dst := keys, tmp
+	var count [1 << 10]int
+	for shift := uint(idxBits); shift < 64; shift += 10 {
+		clear(count[:])
+		for _, k := range src {
+			count[(k>>shift)&1023]++
+		}
+		sum := 0
+		for i, c := range count {
+			count[i] = sum
+			sum += c
+		}
+		for _, k := range src {
+			d := (k >> shift) & 1023
+			dst[count[d]] = k
+			count[d]++
+		}
+		src, dst = dst, src
+	}
+	return src
+}
+
+// digitPairs holds "00" to "99".
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
+
+// formatCode writes the 16 digits of a code, two at a time.
+func formatCode(b *[16]byte, c parts.Code) {
+	v := uint64(c)
+	for i := 14; i >= 0; i -= 2 {
+		d := v % 100 * 2
+		v /= 100
+		b[i], b[i+1] = digitPairs[d], digitPairs[d+1]
+	}
+}
+
+// partItem is a component kept for a tile, its geometry commands stored in
+// the encoder's arena.
+type partItem struct {
+	code   parts.Code
+	owner  string
+	off, n uint32
+	class  parts.Class
+	state  parts.State
+	typ    uint8
+}
+
+// encodeAggregate fills enc.layer with the "parts_agg" layer: one point
+// per non-empty cell of a 64x64 grid over the tile.
+func (m *Map) encodeAggregate(ctx context.Context, enc *tileEncoder, t maptile.Tile, f parts.Filter) error {
+	const side = 1 << aggCellsLog2
+	z := uint32(t.Z)
+	cz := z + aggCellsLog2
+	x0, y0 := t.X<<aggCellsLog2, t.Y<<aggCellsLog2
+	cf := newCountFilter(f)
+	if cap(enc.cells) < side*side {
+		enc.cells = make([]*cell, side*side)
+	}
+	cells := enc.cells[:side*side]
+	clear(cells)
+	if field := unaggregated(f); field != "" {
+		// Count the tile, then scan it if that is cheap enough.
+		m.pyr.mu.RLock()
+		total := 0
+		if z >= m.pyr.minLevel {
+			total = int(m.pyr.get(z, t.X, t.Y).count(cf))
+		} else {
+			for i := range uint32(side) {
+				for j := range uint32(side) {
+					total += int(m.pyr.get(cz, x0+i, y0+j).count(cf))
+				}
+			}
+		}
+		m.pyr.mu.RUnlock()
+		if total > m.o.AggregateScanLimit {
+			return &FilterError{Field: field, Z: z, Count: total, Limit: m.o.AggregateScanLimit, MinZ: m.o.ThinZoom}
+		}
+		n := float64(uint64(1) << cz)
+		err := m.parts.Scan(ctx, t.Bound(), f, func(e parts.Entry) bool {
+			pt, ok := anchor(e.Geometry)
+			if !ok {
+				return true
+			}
+			cx, cy := int64(worldX(pt[0])*n)-int64(x0), int64(worldY(pt[1])*n)-int64(y0)
+			if cx < 0 || cy < 0 || cx >= side || cy >= side {
+				return true
+			}
+			c := cells[cy*side+cx]
+			if c == nil {
+				c = &cell{}
+				cells[cy*side+cx] = c
+			}
+			c.add(countKey(e.Class, e.State), 1)
+			return true
+		})
+		if err != nil {
+			return err
+		}
+		m.emitAggregate(enc, cells, nil, x0, y0, cz)
+		return nil
+	}
+	m.pyr.mu.RLock()
+	defer m.pyr.mu.RUnlock()
+	for j := range uint32(side) {
+		for i := range uint32(side) {
+			cells[j*side+i] = m.pyr.get(cz, x0+i, y0+j)
+		}
+	}
+	m.emitAggregate(enc, cells, cf, x0, y0, cz)
+	return nil
+}
+
+// emitAggregate writes the cells of an aggregate tile, row by row.
+func (m *Map) emitAggregate(enc *tileEncoder, cells []*cell, cf *countFilter, x0, y0, cz uint32) {
+	const side = 1 << aggCellsLog2
+	l := enc.layer
+	l.reset(LayerPartsAgg)
+	if enc.keyIdx == nil {
+		enc.keyIdx = make(map[uint32]uint32)
+	}
+	clear(enc.keyIdx)
+	key := func(k uint32) uint32 {
+		if i, ok := enc.keyIdx[k]; ok {
+			return i
+		}
+		i := l.key(aggKeyName(k))
+		enc.keyIdx[k] = i
+		return i
+	}
+	countKeyIdx := l.key("count")
+	var majors [100]uint32
+	for j := range side {
+		for i := range side {
+			c := cells[j*side+i]
+			n := c.count(cf)
+			if n == 0 {
+				continue
+			}
+			l.point(int32(i*(Extent/side)+Extent/side/2), int32(j*(Extent/side)+Extent/side/2))
+			l.tag(countKeyIdx, l.uintValue(uint64(n)))
+			clear(majors[:])
+			var cls parts.Class
+			var cn uint32
+			flush := func() {
+				if cn > 0 {
+					l.tag(key(uint32(cls)), l.uintValue(uint64(cn)))
+				}
+			}
+			for _, cc := range c.counts {
+				cl, st := parts.Class(cc.key>>2), parts.State(cc.key&3)
+				if !cf.match(cl, st) {
+					continue
+				}
+				if cl != cls {
+					flush()
+					cls, cn = cl, 0
+				}
+				cn += cc.n
+				if mj := cl.Major(); mj < len(majors) {
+					majors[mj] += cc.n
+				}
+			}
+			flush()
+			for mj, v := range majors {
+				if v > 0 {
+					l.tag(key(majorKey(mj)), l.uintValue(uint64(v)))
+				}
+			}
+			id := uint64(cz)<<58 | uint64(x0+uint32(i))<<29 | uint64(y0+uint32(j))
+			l.feature(id, geomPoint)
+		}
+	}
+}
+
+// encodeGrids fills enc.layer with the grids of the tile, or the outlines
+// of the divisions below GridZoom, under an optional code prefix.
+func (m *Map) encodeGrids(ctx context.Context, enc *tileEncoder, pr *projection, t maptile.Tile, prefix string) error {
+	l := enc.layer
+	z := uint32(t.Z)
+	if z >= m.o.GridZoom {
+		l.reset(LayerGrids)
+		l.key("code")
+		l.key("name")
+		l.key("dept")
+		return m.grids.Search(ctx, pr.lonlat, func(g grid.Grid) bool {
+			if prefix != "" && !strings.HasPrefix(string(g.Code), prefix) {
+				return true
+			}
+			typ, ok := enc.gw.write(l, pr, g.Geometry)
+			if !ok {
+				l.discard()
+				return true
+			}
+			l.tag(0, l.uniqueValue([]byte(g.Code)))
+			if g.Name != "" {
+				l.tag(1, l.strValue(g.Name))
+			}
+			if g.Dept != "" {
+				l.tag(2, l.strValue(g.Dept))
+			}
+			id, _ := strconv.ParseUint(string(g.Code), 10, 64)
+			l.feature(id, typ)
+			return true
+		})
+	}
+	l.reset(LayerDivisions)
+	l.key("code")
+	l.key("name")
+	l.key("level")
+	list, err := m.outlines.level(divisionLevel(z, m.o.GridZoom))
+	if err != nil {
+		return fmt.Errorf("tiles: division outlines: %w", err)
+	}
+	for _, ol := range list {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		c := ol.div.Code
+		if prefix != "" && !strings.HasPrefix(c, prefix) && !strings.HasPrefix(prefix, c) {
+			continue
+		}
+		if !ol.bound.Intersects(pr.lonlat) {
+			continue
+		}
+		typ, ok := enc.gw.write(l, pr, ol.lines)
+		if !ok {
+			l.discard()
+			continue
+		}
+		l.tag(0, l.uniqueValue([]byte(c)))
+		if ol.div.Name != "" {
+			l.tag(1, l.strValue(ol.div.Name))
+		}
+		l.tag(2, l.strValue(ol.div.Level.String()))
+		id, _ := strconv.ParseUint(c, 10, 64)
+		l.feature(id, typ)
+	}
+	return nil
+}

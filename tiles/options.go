@@ -1,0 +1,110 @@
+package tiles
+
+import "citytwin/parts"
+
+// MaxZoom is the highest zoom Encode accepts.
+const MaxZoom = 24
+
+// Extent is the tile coordinate extent of every layer (MVT default).
+const Extent = 4096
+
+// Layer names, as requested from Encode and as written in the tiles.
+const (
+	LayerParts     = "parts"     // components; requested and written
+	LayerGrids     = "grids"     // unit grids; requested and written
+	LayerCity      = "city"      // requested only: all layers in one tile
+	LayerPartsAgg  = "parts_agg" // written below ThinZoom for "parts"
+	LayerDivisions = "divisions" // written below GridZoom for "grids"
+)
+
+// Options tunes a Map. The zero value of a field takes its default; see
+// DefaultOptions.
+type Options struct {
+	// Catalogue gives the class priorities used for thinning.
+	// Default parts.DefaultCatalogue().
+	Catalogue *parts.Catalogue
+	// DetailZoom is the zoom from which every component is drawn. Default 15.
+	DetailZoom uint32
+	// ThinZoom is the lowest zoom that draws components (thinned up to
+	// DetailZoom); below it the aggregate layer is drawn. Default 12.
+	ThinZoom uint32
+	// GridZoom is the lowest zoom that draws grid polygons; below it the
+	// outlines of divisions are drawn. Default 12.
+	GridZoom uint32
+	// MaxFeatures caps the components of a thinned tile. Default 16384.
+	MaxFeatures int
+	// Buffer is the tile buffer in tile coordinates (of Extent). Default 64.
+	Buffer int
+	// Simplify is the Douglas-Peucker tolerance, in tile coordinates, for
+	// lines and polygons below SimplifyMaxZoom. Default 4 (a quarter of a
+	// pixel of a 256 px tile). Negative disables simplification.
+	Simplify float64
+	// SimplifyMaxZoom is the first zoom drawn without simplification. Default 18.
+	SimplifyMaxZoom uint32
+	// AggregateScanLimit bounds the scan that answers, below ThinZoom, a
+	// filter the aggregate does not count (owner, dept, grid prefix, change
+	// date). Default 250000.
+	AggregateScanLimit int
+	// CacheBytes bounds the tile cache. Default 256 MiB; negative disables it.
+	CacheBytes int64
+	// GzipLevel is the gzip level, 1 (fastest) to 9. Default 1.
+	GzipLevel int
+}
+
+// aggCellsLog2 is log2 of the aggregate cells per tile side (64).
+const aggCellsLog2 = 6
+
+// DefaultOptions returns the defaults that zero fields of Options take.
+func DefaultOptions() Options {
+	return Options{
+		Catalogue:          parts.DefaultCatalogue(),
+		DetailZoom:         15,
+		ThinZoom:           12,
+		GridZoom:           12,
+		MaxFeatures:        16384,
+		Buffer:             64,
+		Simplify:           4,
+		SimplifyMaxZoom:    18,
+		AggregateScanLimit: 250000,
+		CacheBytes:         256 << 20,
+		GzipLevel:          1,
+	}
+}
+
+func (o Options) withDefaults() Options {
+	d := DefaultOptions()
+	if o.Catalogue == nil {
+		o.Catalogue = d.Catalogue
+	}
+	if o.DetailZoom == 0 || o.DetailZoom > MaxZoom {
+		o.DetailZoom = d.DetailZoom
+	}
+	if o.ThinZoom == 0 || o.ThinZoom > o.DetailZoom {
+		o.ThinZoom = min(d.ThinZoom, o.DetailZoom)
+	}
+	if o.GridZoom == 0 || o.GridZoom > MaxZoom {
+		o.GridZoom = d.GridZoom
+	}
+	if o.MaxFeatures <= 0 {
+		o.MaxFeatures = d.MaxFeatures
+	}
+	if o.Buffer <= 0 {
+		o.Buffer = d.Buffer
+	}
+	if o.Simplify == 0 {
+		o.Simplify = d.Simplify
+	}
+	if o.SimplifyMaxZoom == 0 {
+		o.SimplifyMaxZoom = d.SimplifyMaxZoom
+	}
+	if o.AggregateScanLimit <= 0 {
+		o.AggregateScanLimit = d.AggregateScanLimit
+	}
+	if o.CacheBytes == 0 {
+		o.CacheBytes = d.CacheBytes
+	}
+	if o.GzipLevel < 1 || o.GzipLevel > 9 {
+		o.GzipLevel = d.GzipLevel
+	}
+	return o
+}
