@@ -75,6 +75,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	to := tiles.DefaultOptions()
 	to.CacheBytes = int64(*cacheMB) << 20
 	tm := tiles.New(tw.Parts(), tw.Grids(), to)
+	start = time.Now()
+	if err := tm.Build(ctx); err != nil {
+		return err
+	}
+	log.Info("tile aggregates built", "seconds", time.Since(start).Seconds())
 	tw.OnChange(func(c twin.Change) {
 		if c.OldGrid != nil || c.NewGrid != nil {
 			tm.GridChanged(c.OldGrid, c.NewGrid)
