@@ -145,3 +145,12 @@ func storeErr(err error) error {
 	}
 	return fmt.Errorf("%w: %w", ErrStore, err)
 }
+
+// Exclusive runs fn while no write is in progress and none can start: for
+// work that must see the indexes hold still, such as building derived
+// state (tile aggregates) from a full scan while reads go on.
+func (t *Twin) Exclusive(fn func()) {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	fn()
+}

@@ -75,11 +75,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	to := tiles.DefaultOptions()
 	to.CacheBytes = int64(*cacheMB) << 20
 	tm := tiles.New(tw.Parts(), tw.Grids(), to)
-	start = time.Now()
-	if err := tm.Build(ctx); err != nil {
-		return err
-	}
-	log.Info("tile aggregates built", "seconds", time.Since(start).Seconds())
+	// The low-zoom aggregates come from one scan of every component: built
+	// in the background, with writes held, while reads are served. A tile
+	// asked for meanwhile waits for it.
+	go tw.Exclusive(func() {
+		start := time.Now()
+		if err := tm.Build(ctx); err != nil {
+			log.Error("tile aggregates", "err", err)
+			return
+		}
+		log.Info("tile aggregates built", "seconds", time.Since(start).Seconds())
+	})
 	tw.OnChange(func(c twin.Change) {
 		if c.OldGrid != nil || c.NewGrid != nil {
 			tm.GridChanged(c.OldGrid, c.NewGrid)
