@@ -28,6 +28,7 @@ mapfile -t pkgs < <(grep -rl --include='*_test.go' --exclude-dir=node_modules --
   echo "# citytwin benchmarks, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "# $(go version); $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(free -g | awk '/^Mem:/ {print $2 " GiB RAM"}')"
   echo "# git $(git rev-parse --short HEAD 2>/dev/null || echo '?'); CITYTWIN_BENCH_N=$CITYTWIN_BENCH_N"
+  echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?') (other work on the machine slows every figure)"
   psql "${CITYTWIN_PG_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}" -Atc 'SELECT version()' 2>/dev/null | sed 's/^/# /' || echo "# PostgreSQL: not reachable (PostGIS comparison skipped)"
   echo
   echo "## citytwin gen of the full city ($CITYTWIN_BENCH_N components)"

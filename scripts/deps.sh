@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests talk to, from Debian's packages:
 # GDAL (ogrinfo/ogr2ogr read our GeoPackage, tiles and OGC API) and Chromium
-# (the map page test). With "--bench" also PostGIS, for the tile benchmark's
-# ST_AsMVT peer. Does nothing for what is already there.
+# (the map page test), PostGIS (store/postgis, the tile benchmark's peer).
+# Does nothing for what is already there.
 set -euo pipefail
 want=()
 command -v ogrinfo >/dev/null 2>&1 || want+=(gdal-bin)
 command -v chromium >/dev/null 2>&1 || want+=(chromium)
 command -v npm >/dev/null 2>&1 || want+=(nodejs npm)
 fc-list 2>/dev/null | grep -qi "wqy\|noto.*cjk" || want+=(fonts-wqy-zenhei)
-if [ "${1:-}" = "--bench" ]; then
-  ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || want+=("postgresql-$(ls /etc/postgresql 2>/dev/null | sort -n | tail -1 || echo 15)-postgis-3")
-fi
+# PostGIS for store/postgis's tests and the tile benchmark's peer, into the
+# PostgreSQL the machine runs (or PostgreSQL 15 when there is none yet).
+pgver=$(ls /etc/postgresql 2>/dev/null | sort -n | tail -1)
+command -v pg_ctlcluster >/dev/null 2>&1 || want+=(postgresql)
+ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || want+=("postgresql-${pgver:-15}-postgis-3")
 [ ${#want[@]} -eq 0 ] && exit 0
 echo "scripts/deps.sh: installing ${want[*]}" >&2
 SUDO=""

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"citytwin/api"
@@ -31,6 +32,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cacheMB := fs.Int("tile-cache-mb", 256, "tile cache size in MiB")
 	fs.Float64Var(&cfg.RateLimit.PerSecond, "rate-limit", 200, "requests per second per token (or per address for anonymous callers); 0 disables")
 	fs.IntVar(&cfg.RateLimit.Burst, "rate-burst", 400, "burst of the rate limit")
+	cors := fs.String("cors", "", "comma-separated origins allowed to call the API from browsers (* for any)")
 	fs.BoolVar(&cfg.AccessLog, "access-log", true, "log every request (false: only server errors)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -39,6 +41,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("%w: serve: unexpected argument %q", errUsage, fs.Arg(0))
 	}
 	cfg.AllowAnonymous = *anon
+	if *cors != "" {
+		cfg.CORSOrigins = strings.Split(*cors, ",")
+	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	cfg.Logger = log
 	cfg.Static = web.Files()
