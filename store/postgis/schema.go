@@ -2,6 +2,7 @@ package postgis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -73,10 +74,11 @@ var partColumns = []string{
 // gridColumns are the columns of grids in the order CopyGrids writes them.
 var gridColumns = []string{"code", "name", "dept", "district", "street", "community", "version", "geom"}
 
-// Migrate creates the postgis extension when it is missing and the tables
-// parts, grids, divisions and meta, with GIST indexes on the geometries, when they are missing, in
-// one transaction under an advisory lock, and records SchemaVersion. A
-// database already at a newer schema version is refused with ErrSchema.
+// Migrate creates the postgis extension when it is missing (in schema
+// public when there is one) and the tables parts, grids, divisions and
+// meta, with GIST indexes on the geometries, when they are missing, in one
+// transaction under an advisory lock, and records SchemaVersion. A database
+// already at a newer schema version is refused with ErrSchema.
 func (s *Store) Migrate(ctx context.Context) error {
 	if err := s.check(); err != nil {
 		return err
@@ -90,7 +92,18 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return wrap("migrate: look for postgis", err)
 		}
 		if !has {
-			if _, err := tx.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS postgis`); err != nil {
+			// In public when there is one, not in the first schema of the
+			// search_path: a city's schema may be dropped, the extension
+			// is shared by every schema of the database.
+			q := `CREATE EXTENSION IF NOT EXISTS postgis`
+			var public bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'public')`).Scan(&public); err != nil {
+				return wrap("migrate: look for schema public", err)
+			}
+			if public {
+				q += ` SCHEMA public`
+			}
+			if _, err := tx.Exec(ctx, q); err != nil {
 				return wrap("migrate: create extension postgis (is postgresql-postgis installed?)", err)
 			}
 		}
@@ -105,7 +118,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 				if n, perr := strconv.Atoi(v); perr != nil || n > SchemaVersion {
 					return fmt.Errorf("%w: schema_version %q, this build knows %d", ErrSchema, v, SchemaVersion)
 				}
-			} else if err != pgx.ErrNoRows {
+			} else if !errors.Is(err, pgx.ErrNoRows) {
 				return wrap("migrate: read schema_version", err)
 			}
 		}

@@ -117,3 +117,46 @@ func TestTwinStore(t *testing.T) {
 		t.Fatalf("LoadDivisions = %v, want %v", divs, want)
 	}
 }
+
+// TestTwinOnPostGIS opens a twin over the store, writes through it and
+// opens a second twin that must see the writes.
+func TestTwinOnPostGIS(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	c := city(t, 300)
+	if _, err := s.CopyDivisions(ctx, slices.Values(c.divisions)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CopyGrids(ctx, slices.Values(c.grids)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CopyParts(ctx, slices.Values(c.parts)); err != nil {
+		t.Fatal(err)
+	}
+	tw, err := twin.Open(ctx, s, twin.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := 0
+	for _, p := range c.parts {
+		if !p.Retired {
+			live++
+		}
+	}
+	if n := tw.Parts().Len(); n != live {
+		t.Fatalf("twin holds %d live parts, want %d", n, live)
+	}
+	p := c.parts[1]
+	up, err := tw.UpdatePart(ctx, p.Code, 0, func(q *parts.Part) error { q.State = parts.Occupied; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := twin.Open(ctx, s, twin.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := again.Parts().Get(p.Code)
+	if err != nil || got.State != parts.Occupied || got.Version != up.Version {
+		t.Fatalf("after reopening: %+v, %v; want state 占用, version %d", got, err, up.Version)
+	}
+}
