@@ -194,14 +194,7 @@ func newCityOver(t testing.TB, st twin.Store, tweak func(*Config)) *city {
 		t.Fatal(err)
 	}
 	tm := tiles.New(tw.Parts(), tw.Grids(), tiles.Options{})
-	tw.OnChange(func(ch twin.Change) { // as cmd wires it
-		if ch.OldPart != nil || ch.NewPart != nil {
-			tm.PartChanged(ch.OldPart, ch.NewPart)
-		}
-		if ch.OldGrid != nil || ch.NewGrid != nil {
-			tm.GridChanged(ch.OldGrid, ch.NewGrid)
-		}
-	})
+	tw.Follow(tm) // as cmd wires it
 	cfg := DefaultConfig()
 	cfg.Logger = nil
 	cfg.RateLimit = RateLimit{}

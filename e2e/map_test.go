@@ -3,9 +3,6 @@ package e2e_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,12 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"citytwin/api"
+	"citytwin/internal/testcity"
 	"citytwin/parts"
-	"citytwin/store/gpkg"
-	"citytwin/synth"
-	"citytwin/tiles"
-	"citytwin/twin"
 	"citytwin/web"
 )
 
@@ -36,55 +29,6 @@ func need(t *testing.T, name string) string {
 	return p
 }
 
-// serveCity generates a small city into a GeoPackage, loads it and serves it
-// with the map page, wired as cmd/citytwin wires it.
-func serveCity(t *testing.T) (*httptest.Server, *twin.Twin) {
-	t.Helper()
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "city.gpkg")
-	o := synth.DefaultOptions()
-	o.Components, o.Grids, o.Seed = 30000, 300, 3
-	w, err := gpkg.Create(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := synth.Generate(ctx, o, parts.DefaultCatalogue(), w, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	st, err := gpkg.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	tw, err := twin.Open(ctx, st, twin.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tm := tiles.New(tw.Parts(), tw.Grids(), tiles.DefaultOptions())
-	tw.OnChange(func(c twin.Change) {
-		if c.OldGrid != nil || c.NewGrid != nil {
-			tm.GridChanged(c.OldGrid, c.NewGrid)
-			return
-		}
-		tm.PartChanged(c.OldPart, c.NewPart)
-	})
-	cfg := api.DefaultConfig()
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg.Static = web.Files()
-	cfg.RateLimit.PerSecond = 0
-	srv, err := api.New(cfg, tw, tm, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.SetReady(true)
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	return hs, tw
-}
-
 // TestMapPage opens the map page in headless Chromium: MapLibre must render
 // features from citytwin's tiles, and searching a code must fly to it and
 // show its attributes. The screenshot is kept for people to look at.
@@ -97,7 +41,7 @@ func TestMapPage(t *testing.T) {
 	if _, err := os.Stat("../web/node_modules/playwright-core"); err != nil {
 		t.Fatalf("playwright-core is missing: run scripts/web.sh: %v", err)
 	}
-	hs, tw := serveCity(t)
+	hs, tw := testcity.Serve(t, 30000, 300, 3)
 
 	// A damaged component near the centre, to search for.
 	var code string

@@ -154,3 +154,21 @@ func (t *Twin) Exclusive(fn func()) {
 	defer t.wmu.Unlock()
 	fn()
 }
+
+// Follower keeps derived state (the tile cache and its aggregates:
+// tiles.Map is one) in step with the twin.
+type Follower interface {
+	PartChanged(old, new *parts.Part) int
+	GridChanged(old, new *grid.Grid) int
+}
+
+// Follow tells f of every change from now on, after it is applied.
+func (t *Twin) Follow(f Follower) {
+	t.OnChange(func(c Change) {
+		if c.OldGrid != nil || c.NewGrid != nil {
+			f.GridChanged(c.OldGrid, c.NewGrid)
+			return
+		}
+		f.PartChanged(c.OldPart, c.NewPart)
+	})
+}

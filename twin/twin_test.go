@@ -3,7 +3,6 @@ package twin_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -11,34 +10,18 @@ import (
 	"github.com/paulmach/orb"
 
 	"citytwin/grid"
+	"citytwin/internal/testcity"
 	"citytwin/parts"
 	"citytwin/store/gpkg"
-	"citytwin/synth"
 	"citytwin/twin"
 )
 
 var fixedNow = func() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) }
 
 // city writes a small synthetic city to a GeoPackage and returns its path.
-func city(t *testing.T) string {
-	t.Helper()
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "city.gpkg")
-	o := synth.DefaultOptions()
-	o.Components, o.Grids, o.Seed = 3000, 100, 11
-	w, err := gpkg.Create(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := synth.Generate(ctx, o, parts.DefaultCatalogue(), w, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
+func city(t *testing.T) string { return testcity.File(t, 3000, 100, 11) }
 
+// open loads path into a twin with a fixed clock.
 func open(t *testing.T, path string) (*twin.Twin, *gpkg.Store) {
 	t.Helper()
 	st, err := gpkg.Open(context.Background(), path)

@@ -2,64 +2,21 @@ package main
 
 import (
 	"bytes"
+	"citytwin/internal/testcity"
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"citytwin/api"
-	"citytwin/parts"
-	"citytwin/store/gpkg"
-	"citytwin/synth"
-	"citytwin/tiles"
-	"citytwin/twin"
 )
 
-// serveCity generates a small city into a GeoPackage, loads it and serves
-// it, wired as cmd/citytwin wires it, without a rate limit.
+// serveCity serves a real small city without a rate limit.
 func serveCity(t *testing.T) *httptest.Server {
 	t.Helper()
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "city.gpkg")
-	o := synth.DefaultOptions()
-	o.Components, o.Grids, o.Seed = 20000, 200, 3
-	w, err := gpkg.Create(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := synth.Generate(ctx, o, parts.DefaultCatalogue(), w, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	st, err := gpkg.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	tw, err := twin.Open(ctx, st, twin.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tm := tiles.New(tw.Parts(), tw.Grids(), tiles.DefaultOptions())
-	cfg := api.DefaultConfig()
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg.RateLimit.PerSecond = 0
-	srv, err := api.New(cfg, tw, tm, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.SetReady(true)
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
+	hs, _ := testcity.Serve(t, 20000, 200, 3)
 	return hs
 }
 

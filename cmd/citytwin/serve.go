@@ -91,13 +91,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		log.Info("tile aggregates built", "seconds", time.Since(start).Seconds())
 	})
-	tw.OnChange(func(c twin.Change) {
-		if c.OldGrid != nil || c.NewGrid != nil {
-			tm.GridChanged(c.OldGrid, c.NewGrid)
-			return
-		}
-		tm.PartChanged(c.OldPart, c.NewPart)
-	})
+	tw.Follow(tm)
 
 	srv, err := api.New(cfg, tw, tm, api.NewTokenAuth(st, tokens.VerifierOptions{}))
 	if err != nil {
