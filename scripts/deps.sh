@@ -8,7 +8,7 @@ want=()
 command -v ogrinfo >/dev/null 2>&1 || want+=(gdal-bin)
 command -v chromium >/dev/null 2>&1 || want+=(chromium)
 command -v npm >/dev/null 2>&1 || want+=(nodejs npm)
-fc-list 2>/dev/null | grep -qi "wqy\|noto.*cjk" || want+=(fonts-wqy-zenhei)
+fc-list 2>/dev/null | grep -i "wqy\|noto.*cjk" >/dev/null || want+=(fonts-wqy-zenhei)
 # PostGIS for store/postgis's tests and the tile benchmark's peer, into the
 # PostgreSQL the machine runs (or PostgreSQL 15 when there is none yet).
 pgver=$(ls /etc/postgresql 2>/dev/null | sort -n | tail -1)
