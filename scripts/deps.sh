@@ -2,9 +2,14 @@
 # Installs the system packages the tests talk to, from Debian's packages:
 # GDAL (ogrinfo/ogr2ogr read our GeoPackage, tiles and OGC API) and Chromium
 # (the map page test), PostGIS (store/postgis, the tile benchmark's peer).
-# Does nothing for what is already there.
+# Does nothing for what is already there. With --run, only what running the
+# service needs (npm, for the map page).
 set -euo pipefail
 want=()
+if [ "${1:-}" = "--run" ]; then
+  # Only what running the service needs: npm for the map page.
+  command -v npm >/dev/null 2>&1 || want+=(nodejs npm)
+else
 command -v ogrinfo >/dev/null 2>&1 || want+=(gdal-bin)
 command -v chromium >/dev/null 2>&1 || want+=(chromium)
 command -v npm >/dev/null 2>&1 || want+=(nodejs npm)
@@ -14,6 +19,7 @@ fc-list 2>/dev/null | grep -i "wqy\|noto.*cjk" >/dev/null || want+=(fonts-wqy-ze
 pgver=$(ls /etc/postgresql 2>/dev/null | sort -n | tail -1)
 command -v pg_ctlcluster >/dev/null 2>&1 || want+=(postgresql)
 ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || want+=("postgresql-${pgver:-15}-postgis-3")
+fi
 [ ${#want[@]} -eq 0 ] && exit 0
 echo "scripts/deps.sh: installing ${want[*]}" >&2
 SUDO=""
