@@ -126,7 +126,7 @@ func FuzzParseFilter(f *testing.F) {
 			return
 		}
 		_ = checkParams(q, filterParams)
-		flt, err := parseFilter(q)
+		flt, err := parseFilter(q, parts.DefaultCatalogue())
 		if err != nil {
 			if problemOf(err).Status != 400 {
 				t.Fatalf("error %v maps to %d", err, problemOf(err).Status)

@@ -59,7 +59,7 @@ func (s *Server) ogcPartItems(c echo.Context) error {
 	}
 	b, _, berr := parseOGCBBox(q)
 	limit, lerr := parseOGCLimit(q, s.cfg.DefaultLimit, s.maxOGCLimit())
-	f, ferr := parseOGCPartFilter(q)
+	f, ferr := parseOGCPartFilter(q, s.twin.Catalogue())
 	cursor, cerr := oneParam(q, "cursor")
 	if err := joinInput(berr, lerr, ferr, cerr); err != nil {
 		return err

@@ -79,7 +79,7 @@ func parseOGCLimit(q url.Values, def, max int) (int, error) {
 //	                    at the end only: the filter is on the change day)
 //
 // Every bad one is named in one *InputError.
-func parseOGCPartFilter(q url.Values) (parts.Filter, error) {
+func parseOGCPartFilter(q url.Values, cat *parts.Catalogue) (parts.Filter, error) {
 	// The REST filter parser reads class, major, state and dept; the OGC
 	// names of the others are mapped onto its names.
 	rest := url.Values{}
@@ -94,7 +94,7 @@ func parseOGCPartFilter(q url.Values) (parts.Filter, error) {
 	if v, ok := q["grid_code"]; ok {
 		rest["grid"] = v
 	}
-	f, err := parseFilter(rest)
+	f, err := parseFilter(rest, cat)
 	var errs []FieldReason
 	if err != nil {
 		in, ok := err.(*InputError)

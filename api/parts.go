@@ -134,7 +134,7 @@ func (s *Server) listParts(c echo.Context) error {
 	if err := checkParams(q, filterParams, []string{"bbox", "limit", "cursor"}); err != nil {
 		return err
 	}
-	f, ferr := parseFilter(q)
+	f, ferr := parseFilter(q, s.twin.Catalogue())
 	b, berr := world, error(nil)
 	if v, err := oneParam(q, "bbox"); err != nil {
 		berr = err
@@ -223,7 +223,7 @@ func (s *Server) nearestParts(c echo.Context) error {
 		return err
 	}
 	pt, perr := parseLonLat(q)
-	f, ferr := parseFilter(q)
+	f, ferr := parseFilter(q, s.twin.Catalogue())
 	k, kerr := 10, error(nil)
 	if v, err := oneParam(q, "k"); err != nil {
 		kerr = err
@@ -278,7 +278,7 @@ func (s *Server) withinParts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f, ferr := parseFilter(q)
+	f, ferr := parseFilter(q, s.twin.Catalogue())
 	limit, lerr := parseLimit(q, s.cfg.DefaultLimit, s.cfg.MaxLimit)
 	canon, _ := json.Marshal(geometryOf(area))
 	key := queryKey("/parts/within", q, canon)
@@ -356,7 +356,7 @@ func (s *Server) countParts(c echo.Context) error {
 	if err := checkParams(q, filterParams, []string{"by", "bbox"}); err != nil {
 		return err
 	}
-	f, ferr := parseFilter(q)
+	f, ferr := parseFilter(q, s.twin.Catalogue())
 	by, byErr := oneParam(q, "by")
 	if byErr == nil {
 		switch by {

@@ -71,8 +71,9 @@ func oneParam(q url.Values, key string) (string, error) {
 
 // parseFilter builds a parts.Filter from class=0101,0118 major=1 owner=
 // dept= state=破损 grid=<code prefix> changed_since=<date|RFC 3339>,
-// collecting every bad parameter into one *InputError.
-func parseFilter(q url.Values) (parts.Filter, error) {
+// collecting every bad parameter into one *InputError. Classes must be in
+// cat.
+func parseFilter(q url.Values, cat *parts.Catalogue) (parts.Filter, error) {
 	var f parts.Filter
 	var errs []FieldReason
 	bad := func(field, format string, args ...any) {
@@ -82,6 +83,10 @@ func parseFilter(q url.Values) (parts.Filter, error) {
 		c, err := parts.ParseClass(s)
 		if err != nil {
 			bad("class", "%q is not a 4-digit minor class such as 0101", s)
+			continue
+		}
+		if _, ok := cat.Lookup(c); !ok {
+			bad("class", "%s is not in the class catalogue", c)
 			continue
 		}
 		f.Classes = append(f.Classes, c)

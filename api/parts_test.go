@@ -109,6 +109,8 @@ func TestPartReads(t *testing.T) {
 		"inverted bbox":      {r: req{path: "/parts?bbox=121,31,120,32"}, status: 400, fields: []string{"bbox"}},
 		"bbox out of range":  {r: req{path: "/parts?bbox=100,-95,101,0"}, status: 400, fields: []string{"bbox"}},
 		"bad class":          {r: req{path: "/parts?class=01"}, status: 400, fields: []string{"class"}},
+		"unknown class":      {r: req{path: "/parts?class=9999"}, status: 400, fields: []string{"class"}},
+		"unknown tile class": {r: req{path: "/tiles/parts/14/0/0.mvt?class=0199"}, status: 400, fields: []string{"class"}},
 		"bad state":          {r: req{path: "/parts?state=broken"}, status: 400, fields: []string{"state"}},
 		"bad major":          {r: req{path: "/parts?major=700"}, status: 400, fields: []string{"major"}},
 		"bad grid":           {r: req{path: "/parts?grid=32a"}, status: 400, fields: []string{"grid"}},

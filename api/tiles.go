@@ -59,7 +59,7 @@ func (s *Server) getTile(c echo.Context) error {
 		return err
 	}
 	t, terr := parseTileXYZ(c.Param("z"), c.Param("x"), ys)
-	f, ferr := parseFilter(q)
+	f, ferr := parseFilter(q, s.twin.Catalogue())
 	if err := joinInput(terr, ferr); err != nil {
 		return err
 	}
@@ -141,7 +141,7 @@ func (s *Server) getTileJSON(c echo.Context) error {
 	if err := checkParams(q, tileFilterParams); err != nil {
 		return err
 	}
-	if _, err := parseFilter(q); err != nil {
+	if _, err := parseFilter(q, s.twin.Catalogue()); err != nil {
 		return err
 	}
 	u := url.URL{Scheme: c.Scheme(), Host: c.Request().Host, Path: "/tiles/" + layer + "/"}
