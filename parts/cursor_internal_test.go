@@ -71,7 +71,7 @@ func TestCodeTable(t *testing.T) {
 	var recs []record
 	ct := newCodeTable(0)
 	for i := range 10000 {
-		recs = append(recs, record{code: uint64(3205080101000001 + i*7)})
+		recs = append(recs, record{code: 3205080101000001 + uint64(i)*7})
 		ct.insert(recs, recs[i].code, uint32(i))
 	}
 	for i := range recs {

@@ -127,11 +127,11 @@ func (m *matcher) match(r *Registry, rec *record) bool {
 	if m.none {
 		return false
 	}
-	if m.classes != nil && !m.classes[rec.class] {
+	if m.classes != nil && !m.classes[rec.class()] {
 		return false
 	}
 	if m.majors != (uint128{}) {
-		mj := rec.class / 100
+		mj := rec.class() / 100
 		if mj >= 128 || m.majors[mj/64]&(1<<(mj%64)) == 0 {
 			return false
 		}

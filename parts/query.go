@@ -53,7 +53,7 @@ func (r *Registry) Search(ctx context.Context, q Query) (Page, error) {
 		return Page{}, err
 	}
 	b := q.BBox
-	return r.page(ctx, b, q.Filter, limit, cur, sum, b.Contains,
+	return r.page(ctx, b, true, q.Filter, limit, cur, sum, b.Contains,
 		func(g orb.Geometry) bool { return spatial.Intersects(g, b) })
 }
 
@@ -78,7 +78,7 @@ func (r *Registry) Within(ctx context.Context, area orb.Geometry, f Filter, limi
 	if err != nil {
 		return Page{}, err
 	}
-	return r.page(ctx, area.Bound(), f, limit, cur, sum,
+	return r.page(ctx, area.Bound(), false, f, limit, cur, sum,
 		func(p orb.Point) bool { return spatial.Contains(area, p) },
 		func(g orb.Geometry) bool { return spatial.IntersectsArea(g, area) })
 }
@@ -130,10 +130,12 @@ func checkArea(area orb.Geometry) error {
 	return nil
 }
 
-// hit is a match waiting for its page: code and record index.
+// hit is a match waiting for its page: code, record index and the record's
+// ord (0 when the code has no rank).
 type hit struct {
 	code uint64
 	idx  uint32
+	ord  uint32
 }
 
 func compareHits(a, b hit) int {
@@ -147,23 +149,39 @@ func compareHits(a, b hit) int {
 }
 
 // page runs a box search with the exact tests (pointIn for points, shapeIn
-// for lines and polygons) and builds one page.
-func (r *Registry) page(ctx context.Context, b orb.Bound, f Filter, limit int, cur cursor, sum uint64,
+// for lines and polygons) and builds one page. isBox says that the area is
+// the box b itself, so that the point test is b.Contains, done inline.
+func (r *Registry) page(ctx context.Context, b orb.Bound, isBox bool, f Filter, limit int, cur cursor, sum uint64,
 	pointIn func(orb.Point) bool, shapeIn func(orb.Geometry) bool) (Page, error) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	m := r.compile(f)
 	after := uint64(cur.after)
 	keep := 2*limit + 1024 // hits kept before trimming to limit+1
-	hits := make([]hit, 0, min(keep, 1024))
+	hits := make([]hit, 0, min(keep, max(1024, limit+limit/2)))
 	var tmp []hit
 	matched, rest := 0, 0
 	// Once trimmed, hits above the (limit+1)-th smallest code cannot make
 	// the page: bound skips them.
 	bound := uint64(1<<64 - 1)
+	ranked := true // every hit has an ord: sort by ord
 	err := r.tree.SearchContext(ctx, b, func(idx uint32) bool {
 		rec := &r.recs[idx]
-		if !m.match(r, rec) || !r.exact(rec, pointIn, shapeIn) {
+		if !m.all && !m.match(r, rec) {
+			return true
+		}
+		switch {
+		case rec.flags&flagShape != 0:
+			if !shapeIn(r.shapes[rec.geo]) {
+				return true
+			}
+		case isBox:
+			// b.Contains, inline.
+			p := &r.pts[rec.geo]
+			if p[1] < b.Min[1] || b.Max[1] < p[1] || p[0] < b.Min[0] || b.Max[0] < p[0] {
+				return true
+			}
+		case !pointIn(r.pts[rec.geo]):
 			return true
 		}
 		matched++
@@ -174,9 +192,10 @@ func (r *Registry) page(ctx context.Context, b orb.Bound, f Filter, limit int, c
 		if rec.code > bound {
 			return true
 		}
-		hits = append(hits, hit{rec.code, idx})
+		hits = append(hits, hit{rec.code, idx, rec.ord})
+		ranked = ranked && rec.ord != 0
 		if len(hits) >= keep {
-			tmp = sortHits(hits, tmp)
+			tmp = sortPage(hits, tmp, ranked)
 			hits = hits[:limit+1]
 			bound = hits[limit].code
 		}
@@ -185,15 +204,13 @@ func (r *Registry) page(ctx context.Context, b orb.Bound, f Filter, limit int, c
 	if err != nil {
 		return Page{}, err
 	}
-	sortHits(hits, tmp)
+	sortPage(hits, tmp, ranked)
 	if len(hits) > limit {
 		hits = hits[:limit]
 	}
-	var slab pointSlab
-	slab.reserve(len(hits))
 	pg := Page{NumberMatched: matched, Parts: make([]Part, len(hits))}
 	for i, h := range hits {
-		r.fill(&pg.Parts[i], h.idx, &slab)
+		r.fill(&pg.Parts[i], h.idx)
 	}
 	if rest > limit {
 		pg.Next = encodeCursor(cursor{after: Code(hits[len(hits)-1].code), hash: sum})
@@ -204,7 +221,7 @@ func (r *Registry) page(ctx context.Context, b orb.Bound, f Filter, limit int, c
 // exact runs the exact geometry test on a record.
 func (r *Registry) exact(rec *record, pointIn func(orb.Point) bool, shapeIn func(orb.Geometry) bool) bool {
 	if rec.flags&flagShape != 0 {
-		return shapeIn(r.shapes[rec.shapeIndex()])
+		return shapeIn(r.shapes[rec.geo])
 	}
-	return pointIn(orb.Point{rec.x, rec.y})
+	return pointIn(r.pts[rec.geo])
 }

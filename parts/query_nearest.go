@@ -59,10 +59,8 @@ func (r *Registry) Nearest(ctx context.Context, pt orb.Point, k int, f Filter, m
 	sortCands(found)
 	found = found[:min(k, len(found))]
 	out := make([]Neighbor, len(found))
-	var slab pointSlab
-	slab.reserve(len(found))
 	for i, c := range found {
-		r.fill(&out[i].Part, c.idx, &slab)
+		r.fill(&out[i].Part, c.idx)
 		out[i].Distance = c.d
 	}
 	return out, nil
@@ -101,9 +99,9 @@ func (r *Registry) distance(m *matcher, metric *spatial.Metric, rec *record) flo
 		return math.Inf(1)
 	}
 	if rec.flags&flagShape != 0 {
-		return metric.Distance(r.shapes[rec.shapeIndex()])
+		return metric.Distance(r.shapes[rec.geo])
 	}
-	return metric.PointDistance(orb.Point{rec.x, rec.y})
+	return metric.PointDistance(r.pts[rec.geo])
 }
 
 // nearestByBoxes finds the k nearest with box searches of growing radius: a

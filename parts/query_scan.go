@@ -22,14 +22,13 @@ type Entry struct {
 // Scan calls fn for every live part that passes the filter and whose
 // geometry really intersects b, in tree order (not code order), until fn
 // returns false. It holds the read lock for the whole walk: fn must be quick
-// and must not write to the registry. It allocates one small chunk per 256
-// points, not one value per part. It returns the context's error if ctx is
+// and must not write to the registry. It allocates nothing per part: the
+// geometries are shared with the registry. It returns the context's error if ctx is
 // done (checked every spatial.CheckEvery parts), else nil.
 func (r *Registry) Scan(ctx context.Context, b orb.Bound, f Filter, fn func(e Entry) bool) error {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	m := r.compile(f)
-	var slab pointSlab
 	shapeIn := func(g orb.Geometry) bool { return spatial.Intersects(g, b) }
 	return r.tree.SearchContext(ctx, b, func(idx uint32) bool {
 		rec := &r.recs[idx]
@@ -38,10 +37,10 @@ func (r *Registry) Scan(ctx context.Context, b orb.Bound, f Filter, fn func(e En
 		}
 		return fn(Entry{
 			Code:     Code(rec.code),
-			Class:    Class(rec.class),
+			Class:    Class(rec.class()),
 			State:    State(rec.state),
 			Owner:    r.strs.get(rec.owner),
-			Geometry: r.geometry(rec, &slab),
+			Geometry: r.geometry(rec),
 		})
 	})
 }
@@ -56,8 +55,8 @@ func (r *Registry) CountByClass(ctx context.Context, b orb.Bound, f Filter) (map
 	shapeIn := func(g orb.Geometry) bool { return spatial.Intersects(g, b) }
 	err := r.tree.SearchContext(ctx, b, func(idx uint32) bool {
 		rec := &r.recs[idx]
-		if m.match(r, rec) && r.exact(rec, b.Contains, shapeIn) && rec.class < 10000 {
-			counts[rec.class]++
+		if m.match(r, rec) && r.exact(rec, b.Contains, shapeIn) {
+			counts[rec.class()]++
 		}
 		return true
 	})

@@ -30,8 +30,12 @@ type Registry struct {
 	strs   strtab
 	rare   map[uint32]rare
 	shapes []orb.Geometry
-	tree   spatial.Index[uint32]
-	live   int
+	// pts holds the points of the records, append-only: a point is never
+	// overwritten, so returned Parts and Entries point into it instead of
+	// boxing a copy. A moved point takes a new slot (16 bytes a move).
+	pts  []orb.Point
+	tree spatial.Index[uint32]
+	live int
 }
 
 // NewRegistry returns an empty registry over the catalogue (nil means
@@ -73,7 +77,7 @@ func (r *Registry) Get(c Code) (Part, error) {
 		return Part{}, fmt.Errorf("%w: %s", ErrNotFound, c)
 	}
 	var p Part
-	r.fill(&p, idx, nil)
+	r.fill(&p, idx)
 	r.mu.RUnlock()
 	if p.Retired {
 		return p, fmt.Errorf("%w: %s", ErrRetired, c)
@@ -135,7 +139,7 @@ func (r *Registry) Retire(c Code, ifVersion uint64) (Part, error) {
 		return Part{}, err
 	}
 	var p Part
-	r.fill(&p, cur, nil)
+	r.fill(&p, cur)
 	p.Retired = true
 	p.Version++
 	r.put(&p)
@@ -162,7 +166,7 @@ func (r *Registry) current(c Code, ifVersion uint64) (uint32, error) {
 func (r *Registry) put(p *Part) (old Part, existed bool) {
 	idx, existed := r.codes.find(r.recs, uint64(p.Code))
 	if existed {
-		r.fill(&old, idx, nil)
+		r.fill(&old, idx)
 		if o := &r.recs[idx]; o.flags&(flagRetired|flagNoGeom) == 0 {
 			r.tree.Delete(r.bound(o), idx)
 		}
@@ -191,18 +195,23 @@ func (r *Registry) put(p *Part) (old Part, existed bool) {
 // bound returns the box of a record's geometry.
 func (r *Registry) bound(rec *record) orb.Bound {
 	if rec.flags&flagShape != 0 {
-		return spatial.Bound(r.shapes[rec.shapeIndex()])
+		return spatial.Bound(r.shapes[rec.geo])
 	}
-	return orb.Bound{Min: orb.Point{rec.x, rec.y}, Max: orb.Point{rec.x, rec.y}}
+	p := r.pts[rec.geo]
+	return orb.Bound{Min: p, Max: p}
 }
 
 // encode writes p into the record at idx (under the write lock, or in a
-// Builder). A record that had a shape keeps its slot in shapes.
+// Builder). A record that had a shape keeps its slot in shapes; one that
+// keeps its point keeps its slot in pts.
 func (r *Registry) encode(p *Part, idx uint32) {
 	rec := &r.recs[idx]
-	oldShape := -1
-	if rec.flags&flagShape != 0 {
-		oldShape = rec.shapeIndex()
+	oldShape, oldPoint := -1, -1
+	switch {
+	case rec.flags&flagShape != 0:
+		oldShape = int(rec.geo)
+	case rec.flags&flagNoGeom == 0 && int(rec.geo) < len(r.pts) && rec.code == uint64(p.Code):
+		oldPoint = int(rec.geo)
 	}
 	oldRare := rec.flags&flagRare != 0
 	s := &r.strs
@@ -218,7 +227,7 @@ func (r *Registry) encode(p *Part, idx uint32) {
 		surveyed: toDay(p.Surveyed),
 		changed:  toDay(p.Changed),
 		version:  uint32(min(p.Version, math.MaxUint32)),
-		class:    uint16(p.Code.Class()),
+		ord:      rec.ord, // the code of an existing record does not change
 		state:    uint8(p.State),
 		source:   uint8(p.Source),
 	}
@@ -228,8 +237,22 @@ func (r *Registry) encode(p *Part, idx uint32) {
 	switch g := p.Geometry.(type) {
 	case nil:
 		rec.flags |= flagNoGeom
+		if oldShape >= 0 {
+			r.shapes[oldShape] = nil // abandoned: let the GC have it
+		}
 	case orb.Point:
-		rec.x, rec.y = g[0], g[1]
+		if oldPoint >= 0 && r.pts[oldPoint] == g {
+			rec.geo = uint32(oldPoint)
+		} else {
+			if uint64(len(r.pts)) >= math.MaxUint32 {
+				panic("parts: registry is full (2^32-1 points)")
+			}
+			rec.geo = uint32(len(r.pts))
+			r.pts = append(r.pts, g)
+		}
+		if oldShape >= 0 {
+			r.shapes[oldShape] = nil // abandoned: let the GC have it
+		}
 	default:
 		// A private copy: a caller changing its slices afterwards must not
 		// move the part away from its box in the R-tree.
@@ -241,7 +264,7 @@ func (r *Registry) encode(p *Part, idx uint32) {
 			oldShape = len(r.shapes)
 			r.shapes = append(r.shapes, g)
 		}
-		rec.x = math.Float64frombits(uint64(oldShape))
+		rec.geo = uint32(oldShape)
 	}
 	if p.Photo != "" || p.Note != "" {
 		rec.flags |= flagRare
@@ -251,28 +274,26 @@ func (r *Registry) encode(p *Part, idx uint32) {
 	}
 }
 
-// geometry returns the geometry of a record; points come from the slab, or
-// are boxed one by one when slab is nil.
-func (r *Registry) geometry(rec *record, slab *pointSlab) orb.Geometry {
+// geometry returns the geometry of a record, shared with the registry:
+// points are not copied (see pts).
+func (r *Registry) geometry(rec *record) orb.Geometry {
 	switch {
 	case rec.flags&flagShape != 0:
-		return r.shapes[rec.shapeIndex()]
+		return r.shapes[rec.geo]
 	case rec.flags&flagNoGeom != 0:
 		return nil
-	case slab == nil:
-		return orb.Point{rec.x, rec.y}
 	}
-	return slab.geometry(rec.x, rec.y)
+	return pointGeometry(&r.pts[rec.geo])
 }
 
 // fill decodes the record at idx into p (under the read lock).
-func (r *Registry) fill(p *Part, idx uint32, slab *pointSlab) {
+func (r *Registry) fill(p *Part, idx uint32) {
 	rec := &r.recs[idx]
 	s := &r.strs
 	// Field by field: p is usually fresh zeroed memory, and this avoids
 	// copying a whole Part with its write barriers.
 	p.Code = Code(rec.code)
-	p.Class = Class(rec.class)
+	p.Class = Class(rec.class())
 	p.Name = s.get(rec.name)
 	p.Supervisor = s.get(rec.super)
 	p.Owner = s.get(rec.owner)
@@ -287,7 +308,7 @@ func (r *Registry) fill(p *Part, idx uint32, slab *pointSlab) {
 	p.Material = s.get(rec.material)
 	p.Label = s.get(rec.label)
 	p.Version = uint64(rec.version)
-	p.Geometry = r.geometry(rec, slab)
+	p.Geometry = r.geometry(rec)
 	if rec.flags&flagRare != 0 {
 		x := r.rare[idx]
 		p.Photo, p.Note = s.get(x.photo), s.get(x.note)
@@ -305,13 +326,11 @@ func (r *Registry) Each(fn func(p Part) bool) {
 	buf := make([]Part, 0, chunk)
 	for start := 0; ; start += chunk {
 		buf = buf[:0]
-		var slab pointSlab
-		slab.reserve(chunk)
 		r.mu.RLock()
 		end := min(start+chunk, len(r.recs))
 		for i := start; i < end; i++ {
 			buf = append(buf, Part{})
-			r.fill(&buf[len(buf)-1], uint32(i), &slab)
+			r.fill(&buf[len(buf)-1], uint32(i))
 		}
 		r.mu.RUnlock()
 		for i := range buf {

@@ -2,7 +2,7 @@ package parts
 
 import (
 	"fmt"
-	"slices"
+	"unsafe"
 
 	"citytwin/spatial"
 
@@ -23,6 +23,7 @@ func NewBuilder(cat *Catalogue, sizeHint int) *Builder {
 	r := NewRegistry(cat)
 	sizeHint = max(sizeHint, 0)
 	r.recs = make([]record, 0, sizeHint)
+	r.pts = make([]orb.Point, 0, sizeHint)
 	r.codes = newCodeTable(sizeHint)
 	return &Builder{r: r}
 }
@@ -54,8 +55,8 @@ func (b *Builder) Add(p Part) error {
 }
 
 // Build sorts the parts by the Hilbert order of their box centres, so that
-// neighbours in space are neighbours in memory, loads the R-tree in that
-// order and returns the registry.
+// neighbours in space are neighbours in memory, ranks their codes, loads
+// the R-tree in that order and returns the registry.
 func (b *Builder) Build() *Registry {
 	r := b.r
 	b.built = true
@@ -76,45 +77,79 @@ func (b *Builder) Build() *Registry {
 			all = all.Union(bounds[i])
 		}
 	}
-	type key struct {
-		h   uint64
-		idx uint32
-	}
-	keys := make([]key, n)
+	// Hilbert keys, radix-sorted (stable: equal keys stay in order of
+	// addition).
+	keys := make([]hit, n)
 	for i := range keys {
-		keys[i] = key{spatial.Hilbert(bounds[i].Center(), all), uint32(i)}
+		keys[i] = hit{code: spatial.Hilbert(bounds[i].Center(), all), idx: uint32(i)}
 	}
-	slices.SortFunc(keys, func(a, b key) int {
-		switch {
-		case a.h < b.h:
-			return -1
-		case a.h > b.h:
-			return 1
-		}
-		return int(a.idx) - int(b.idx)
-	})
+	tmp := radixHits(keys, nil)
+	rank(r.recs, tmp)
 	// Permute records (and the rare side table, keyed by index).
 	recs := make([]record, n)
+	if n > 0 {
+		adviseHuge(unsafe.Pointer(&recs[0]), uintptr(n)*unsafe.Sizeof(recs[0]))
+	}
 	sorted := make([]orb.Bound, n)
 	rareOld := r.rare
 	r.rare = make(map[uint32]rare, len(rareOld))
+	inv := make([]uint32, n) // old index -> new index
 	for i, k := range keys {
+		inv[k.idx] = uint32(i)
 		recs[i] = r.recs[k.idx]
 		sorted[i] = bounds[k.idx]
 		if recs[i].flags&flagRare != 0 {
 			r.rare[uint32(i)] = rareOld[k.idx]
 		}
 	}
-	keys = nil
 	r.recs = recs
-	r.codes = newCodeTable(n)
+	// The points in the same order, for the exact tests of a search.
+	np := 0
 	for i := range recs {
-		r.codes.insert(recs, recs[i].code, uint32(i))
+		if recs[i].flags&(flagShape|flagNoGeom) == 0 {
+			np++
+		}
 	}
+	pts := make([]orb.Point, np)
+	np = 0
+	for i := range recs {
+		if rec := &recs[i]; rec.flags&(flagShape|flagNoGeom) == 0 {
+			pts[np] = r.pts[rec.geo]
+			rec.geo = uint32(np)
+			np++
+		}
+	}
+	r.pts = pts
+	r.shapes = packShapes(recs, r.shapes)
+	r.codes.renumber(inv)
 	for i := range recs {
 		if recs[i].flags&(flagRetired|flagNoGeom) == 0 {
 			r.tree.Insert(sorted[i], uint32(i))
 		}
 	}
 	return r
+}
+
+// rank sets the ord of every record to 1 + the rank of its code. A store
+// usually loads parts in code order: then there is nothing to sort. tmp is
+// scratch space for radixHits.
+func rank(recs []record, tmp []hit) {
+	inOrder := true
+	for i := 1; i < len(recs) && inOrder; i++ {
+		inOrder = recs[i-1].code < recs[i].code
+	}
+	if inOrder {
+		for i := range recs {
+			recs[i].ord = uint32(i + 1)
+		}
+		return
+	}
+	byCode := make([]hit, len(recs))
+	for i := range recs {
+		byCode[i] = hit{code: recs[i].code, idx: uint32(i)}
+	}
+	radixHits(byCode, tmp)
+	for i, h := range byCode {
+		recs[h.idx].ord = uint32(i + 1)
+	}
 }

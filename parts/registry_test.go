@@ -421,3 +421,67 @@ func TestQueryValidation(t *testing.T) {
 		t.Errorf("Search with cancelled ctx: %v", err)
 	}
 }
+
+// TestPagingMixedRanks pages through boxes of a city built by a Builder (its
+// codes are ranked) with parts added afterwards (unranked, sorted by code),
+// against brute force.
+func TestPagingMixedRanks(t *testing.T) {
+	cat := parts.DefaultCatalogue()
+	g := newCityGen(11, cat)
+	b := parts.NewBuilder(cat, 3000)
+	all := map[parts.Code]parts.Part{}
+	for range 3000 {
+		p := g.next()
+		if err := b.Add(p); err != nil {
+			t.Fatal(err)
+		}
+		all[p.Code] = p
+	}
+	r := b.Build()
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, tc := range []struct {
+		name  string
+		added int
+		limit int
+	}{
+		{"built only", 0, 37},
+		{"added", 300, 37},
+		{"added big pages", 0, 1000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for range tc.added {
+				p := g.next()
+				if _, err := r.Add(p); err != nil {
+					t.Fatal(err)
+				}
+				all[p.Code] = p
+			}
+			for i := range 21 {
+				box := randomBox(rng)
+				if i == 0 { // the whole city: more hits than a page keeps
+					box = orb.Bound{Min: orb.Point{103, 29}, Max: orb.Point{105, 32}}
+				}
+				want := brute(all, parts.Filter{}, func(g orb.Geometry) bool { return spatial.Intersects(g, box) })
+				var got []parts.Code
+				cur := ""
+				for {
+					pg, err := r.Search(ctx, parts.Query{BBox: box, Limit: tc.limit, Cursor: cur})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if pg.NumberMatched != len(want) {
+						t.Fatalf("NumberMatched = %d, want %d", pg.NumberMatched, len(want))
+					}
+					got = append(got, codesOf(pg.Parts)...)
+					if cur = pg.Next; cur == "" {
+						break
+					}
+				}
+				if !slices.Equal(got, want) {
+					t.Fatalf("paged Search(%v): %d parts, brute force %d", box, len(got), len(want))
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,91 @@
+package parts
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/paulmach/orb"
+)
+
+// TestRank checks that ords follow the codes, for records already in code
+// order (the fast path) and shuffled.
+func TestRank(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		n       int
+		shuffle bool
+	}{
+		{"empty", 0, false},
+		{"in order", 3000, false},
+		{"shuffled small", 50, true},
+		{"shuffled", 3000, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(9, 9))
+			recs := make([]record, tc.n)
+			code := uint64(5101040101000001)
+			for i := range recs {
+				code += 1 + uint64(rng.IntN(1e6))
+				recs[i].code = code
+			}
+			if tc.shuffle {
+				rng.Shuffle(len(recs), func(i, j int) { recs[i], recs[j] = recs[j], recs[i] })
+			}
+			rank(recs, nil)
+			byOrd := slices.Clone(recs)
+			slices.SortFunc(byOrd, func(a, b record) int { return int(a.ord) - int(b.ord) })
+			for i := range byOrd {
+				if byOrd[i].ord != uint32(i+1) || (i > 0 && byOrd[i-1].code >= byOrd[i].code) {
+					t.Fatalf("record %d: ord %d code %d out of code order", i, byOrd[i].ord, byOrd[i].code)
+				}
+			}
+		})
+	}
+}
+
+// TestOrdSurvivesWrites checks that updating and retiring a built part keep
+// its ord, and that a part added after Build has none.
+func TestOrdSurvivesWrites(t *testing.T) {
+	b := NewBuilder(nil, 2)
+	var codes []Code
+	for _, s := range []uint32{2, 1} {
+		c, err := NewCode(510104, 101, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		codes = append(codes, c)
+		if err := b.Add(Part{Code: c, Name: "n", Geometry: orb.Point{104, 30}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := b.Build()
+	ordOf := func(c Code) uint32 {
+		idx, ok := r.codes.find(r.recs, uint64(c))
+		if !ok {
+			t.Fatalf("%s not found", c)
+		}
+		return r.recs[idx].ord
+	}
+	if ordOf(codes[1]) != 1 || ordOf(codes[0]) != 2 {
+		t.Fatalf("ords after Build = %d, %d, want 2, 1", ordOf(codes[0]), ordOf(codes[1]))
+	}
+	p, _ := r.Get(codes[0])
+	p.Name, p.Geometry = "m", orb.Point{104.1, 30.1}
+	if _, err := r.Update(p, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Retire(codes[1], 0); err != nil {
+		t.Fatal(err)
+	}
+	if ordOf(codes[1]) != 1 || ordOf(codes[0]) != 2 {
+		t.Fatalf("ords after writes = %d, %d, want 2, 1", ordOf(codes[0]), ordOf(codes[1]))
+	}
+	c3, _ := NewCode(510104, 101, 3)
+	if _, err := r.Add(Part{Code: c3, Geometry: orb.Point{104, 30}}); err != nil {
+		t.Fatal(err)
+	}
+	if ordOf(c3) != 0 {
+		t.Fatalf("ord of a part added after Build = %d, want 0", ordOf(c3))
+	}
+}
