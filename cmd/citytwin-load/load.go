@@ -89,10 +89,12 @@ func (l load) run(ctx context.Context) result {
 	tallies := make([]tally, l.Connections)
 	for w := range l.Connections {
 		wg.Go(func() {
-			l.worker(runCtx, tr, w, &phase, &tallies[w], func() {
-				if counted.Add(1) >= l.MaxRequests {
+			l.worker(runCtx, tr, w, &phase, &tallies[w], func() bool {
+				n := counted.Add(1)
+				if n >= l.MaxRequests {
 					once.Do(func() { close(full) })
 				}
+				return n <= l.MaxRequests
 			})
 		})
 	}
@@ -143,7 +145,7 @@ func (l load) run(ctx context.Context) result {
 
 // worker sends requests one after another until the run is done, counting
 // the answers that complete while measuring.
-func (l load) worker(ctx context.Context, rt http.RoundTripper, w int, phase *atomic.Int32, t *tally, counted func()) {
+func (l load) worker(ctx context.Context, rt http.RoundTripper, w int, phase *atomic.Int32, t *tally, counted func() bool) {
 	hdr := http.Header{"User-Agent": {"citytwin-load"}}
 	if l.Gzip {
 		hdr.Set("Accept-Encoding", "gzip")
@@ -169,6 +171,9 @@ func (l load) worker(ctx context.Context, rt http.RoundTripper, w int, phase *at
 			}
 			continue
 		}
+		if !counted() {
+			return // --max-requests reached
+		}
 		t.requests++
 		t.bytes += nbytes
 		switch {
@@ -188,7 +193,6 @@ func (l load) worker(ctx context.Context, rt http.RoundTripper, w int, phase *at
 			t.ok++
 			t.hist.Record(d)
 		}
-		counted()
 	}
 }
 
