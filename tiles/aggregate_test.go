@@ -89,8 +89,9 @@ func TestAggregateMatchesBruteForce(t *testing.T) {
 	}
 }
 
-// TestAggregateDoesNotScan: once built, low-zoom tiles read the pyramid,
-// not the source.
+// TestAggregateDoesNotScan: once built, low-zoom tiles read the pyramid
+// and thinned tiles the index, not the source; detail tiles and filters
+// the index does not answer scan it.
 func TestAggregateDoesNotScan(t *testing.T) {
 	src := &sliceSource{}
 	for _, p := range fixtureParts() {
@@ -110,8 +111,16 @@ func TestAggregateDoesNotScan(t *testing.T) {
 		t.Errorf("aggregate tiles scanned the source %d times", n-1)
 	}
 	mustEncode(t, m, LayerParts, maptile.At(fixCenter, 13), parts.Filter{})
+	if n := src.scans.Load(); n != 1 {
+		t.Errorf("a thinned tile scanned the source %d times, want 0 (the index)", n-1)
+	}
+	mustEncode(t, m, LayerParts, maptile.At(fixCenter, 13), parts.Filter{Dept: parts.DeptWater})
 	if n := src.scans.Load(); n != 2 {
-		t.Errorf("a thinned tile scanned %d times, want once", n-1)
+		t.Errorf("a thinned tile with a dept filter scanned %d times, want once", n-1)
+	}
+	mustEncode(t, m, LayerParts, maptile.At(fixCenter, 15), parts.Filter{})
+	if n := src.scans.Load(); n != 3 {
+		t.Errorf("a detail tile scanned %d times, want once", n-2)
 	}
 }
 

@@ -20,7 +20,14 @@
 //     that do not fit are sampled by a hash of the code at a power-of-two
 //     share. The sample depends only on the code, so it is the same in
 //     every tile and on every refetch, and what a zoom keeps, the next zoom
-//     keeps too when its budget allows.
+//     keeps too when its budget allows. Once built, these tiles read an
+//     in-memory index instead of scanning the source: the components of
+//     priority 2 and up bucketed by z16 tile (points as 32-byte records
+//     sorted by class and code hash, so a sampled class is a prefix of its
+//     run; lines and polygons by reference in every bucket their box
+//     meets), filled by Build and kept up to date by PartChanged. Filters
+//     on department, grid prefix or change date, and tiles whose features
+//     reach the cap, scan the source.
 //   - z < ThinZoom: layer "parts_agg", one point per non-empty cell of a
 //     64x64 grid of cells per tile, with the count and the per-major
 //     ("m01") and per-class ("c0101") counts. The counts come from an

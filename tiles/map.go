@@ -45,6 +45,7 @@ type Map struct {
 	o        Options
 	prio     map[parts.Class]int
 	pyr      *pyramid
+	ix       *index
 	buildMu  sync.Mutex
 	cache    *cache
 	outlines *outlines
@@ -73,6 +74,7 @@ func New(ps PartSource, gs GridSource, o Options) *Map {
 	}
 	base := max(o.ThinZoom-1+aggCellsLog2, o.DetailZoom-1)
 	m.pyr = newPyramid(aggCellsLog2, base)
+	m.ix = newIndex(min(o.DetailZoom+1, MaxZoom), minPriority(o.DetailZoom-1, o.DetailZoom))
 	m.cache = newCache(o.CacheBytes, o.Buffer)
 	if gs != nil {
 		m.outlines = newOutlines(gs)
@@ -133,6 +135,8 @@ type tileEncoder struct {
 	scratch []uint64
 	plan    thinPlan
 	classes []parts.Class
+	// classPass is the class table of the index's filter.
+	classPass []bool
 }
 
 // Layers returns the layer names Encode accepts.
@@ -303,18 +307,44 @@ func (m *Map) Build(ctx context.Context) error {
 		return nil
 	}
 	fresh := newPyramid(m.pyr.minLevel, m.pyr.base)
+	fix := newIndex(m.ix.level, m.ix.minPrio)
+	fix.reset()
+	ib := &indexBuilder{ix: fix}
+	m.ix.mu.Lock()
+	m.ix.building, m.ix.pending = true, nil
+	m.ix.mu.Unlock()
 	world := orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}
 	err := m.parts.Scan(ctx, world, parts.Filter{}, func(e parts.Entry) bool {
 		fresh.add(e.Geometry, e.Class, e.State, 1)
+		if e.Geometry != nil && m.priority(e.Class) >= fix.minPrio {
+			ib.add(e.Code, e.Owner, e.State, e.Geometry)
+		}
 		return true
 	})
 	if err != nil {
+		m.ix.mu.Lock()
+		m.ix.building, m.ix.pending = false, nil
+		m.ix.mu.Unlock()
 		return fmt.Errorf("tiles: build the aggregate: %w", err)
 	}
 	m.pyr.mu.Lock()
 	m.pyr.levels, m.pyr.bound, m.pyr.hasBound = fresh.levels, fresh.bound, fresh.hasBound
 	m.pyr.built = true
 	m.pyr.mu.Unlock()
+	// (the pyramid first: from now on it counts the changes itself, while
+	// the index collects them in pending until it is ready)
+	ib.finish()
+	ix := m.ix
+	ix.mu.Lock()
+	ix.pts, ix.shapes, ix.big, ix.nPts, ix.nShapes = fix.pts, fix.shapes, fix.big, fix.nPts, fix.nShapes
+	ix.owners, ix.ownerID = fix.owners, fix.ownerID
+	// The changes that landed during the scan may or may not be in it:
+	// replay them (idempotent).
+	for _, c := range ix.pending {
+		m.indexChange(c[0], c[1])
+	}
+	ix.building, ix.pending, ix.built = false, nil, true
+	ix.mu.Unlock()
 	return nil
 }
 
@@ -342,10 +372,30 @@ func (m *Map) PartChanged(old, new *parts.Part) int {
 		}
 	}
 	m.pyr.mu.Unlock()
+	if m.eligible(old) || m.eligible(new) {
+		m.ix.mu.Lock()
+		switch {
+		case m.ix.built:
+			m.indexChange(old, new)
+		case m.ix.building:
+			// copies: the caller may reuse its parts once this returns
+			m.ix.pending = append(m.ix.pending, [2]*parts.Part{clonePart(old), clonePart(new)})
+		}
+		m.ix.mu.Unlock()
+	}
 	if len(boxes) == 0 {
 		return 0
 	}
 	return m.cache.invalidate(touchParts, boxes...)
+}
+
+// clonePart returns a shallow copy of a part, or nil.
+func clonePart(p *parts.Part) *parts.Part {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	return &c
 }
 
 // GridChanged tells the map that a unit grid changed (old nil for an add,
@@ -429,29 +479,50 @@ func (m *Map) encodeParts(ctx context.Context, enc *tileEncoder, pr *projection,
 	// Collect the features with their geometry already projected, then
 	// write them in code order: neighbouring codes share their leading
 	// digits, which gzip turns into short matches, and the order no longer
-	// depends on the source's scan order.
-	items := enc.items[:0]
-	arena := enc.arena[:0]
-	err := m.parts.Scan(ctx, pr.lonlat, f, func(e parts.Entry) bool {
-		if plan != nil && !plan.keep(e.Code, e.Class) {
-			return true
+	// depends on the source's scan order. A thinned tile reads the index
+	// when it answers the filter, else (or when the features reach the cap)
+	// it scans the source.
+	done := false
+	if plan != nil && indexable(f) {
+		m.ix.mu.RLock()
+		if m.ix.built {
+			var err error
+			done, err = m.ix.gather(ctx, enc, pr, f, plan, limit)
+			if err != nil {
+				m.ix.mu.RUnlock()
+				return err
+			}
 		}
-		typ, ok := enc.gw.write(l, pr, e.Geometry)
-		if !ok {
+		m.ix.mu.RUnlock()
+		if !done {
 			l.discard()
-			return true
 		}
-		off := len(arena)
-		arena = append(arena, l.geom...)
-		l.discard()
-		items = append(items, partItem{code: e.Code, class: e.Class, state: e.State, typ: typ, owner: e.Owner,
-			off: uint32(off), n: uint32(len(arena) - off)})
-		return len(items) < limit
-	})
-	enc.items, enc.arena = items, arena
-	if err != nil {
-		return err
 	}
+	if !done {
+		items := enc.items[:0]
+		arena := enc.arena[:0]
+		err := m.parts.Scan(ctx, pr.lonlat, f, func(e parts.Entry) bool {
+			if plan != nil && !plan.keep(e.Code, e.Class) {
+				return true
+			}
+			typ, ok := enc.gw.write(l, pr, e.Geometry)
+			if !ok {
+				l.discard()
+				return true
+			}
+			off := len(arena)
+			arena = append(arena, l.geom...)
+			l.discard()
+			items = append(items, partItem{code: e.Code, class: e.Class, state: e.State, typ: typ, owner: e.Owner,
+				off: uint32(off), n: uint32(len(arena) - off)})
+			return len(items) < limit
+		})
+		enc.items, enc.arena = items, arena
+		if err != nil {
+			return err
+		}
+	}
+	items, arena := enc.items, enc.arena
 	order := sortByCode(items, enc.order[:0], &enc.scratch)
 	enc.order = order
 	var digits [16]byte

@@ -36,19 +36,7 @@ type thinPlan struct {
 }
 
 func (p *thinPlan) keep(c parts.Code, cl parts.Class) bool {
-	var s uint8
-	if int(cl) < len(p.shift) && p.shift[cl] > 0 {
-		s = p.shift[cl] - 1
-	} else {
-		switch {
-		case p.priority(cl) < p.minPrio:
-			s = dropAll
-		case p.shapes != nil && int(cl) < len(p.shapes) && p.shapes[cl]:
-			s = 0 // a line or polygon that crosses the tile from elsewhere
-		default:
-			s = p.unseen
-		}
-	}
+	s := p.shiftOf(cl)
 	switch {
 	case s == 0:
 		return true
@@ -56,6 +44,21 @@ func (p *thinPlan) keep(c parts.Code, cl parts.Class) bool {
 		return false
 	}
 	return hashCode(c)>>(64-s) == 0
+}
+
+// shiftOf returns the shift of a class: keep's share of it is 2^-shift,
+// none from dropAll.
+func (p *thinPlan) shiftOf(cl parts.Class) uint8 {
+	if int(cl) < len(p.shift) && p.shift[cl] > 0 {
+		return p.shift[cl] - 1
+	}
+	switch {
+	case p.priority(cl) < p.minPrio:
+		return dropAll
+	case p.shapes != nil && int(cl) < len(p.shapes) && p.shapes[cl]:
+		return 0 // a line or polygon that crosses the tile from elsewhere
+	}
+	return p.unseen
 }
 
 // planThin shares the budget of a tile at zoom z among the classes counted

@@ -1,0 +1,487 @@
+package tiles
+
+import (
+	"context"
+	"slices"
+	"sync"
+
+	"citytwin/parts"
+	"citytwin/spatial"
+
+	"github.com/paulmach/orb"
+)
+
+// index buckets the components that a thinned tile (zooms ThinZoom to
+// DetailZoom-1) can draw, those of a class with a high enough priority, by
+// the tile of zoom level that holds them: a thinned tile reads its few
+// buckets instead of scanning the component source, which visits every
+// component of the tile, those that thinning drops included. Points are
+// kept as compact records with their exact coordinates; lines and polygons
+// keep the source's geometry and sit in every bucket their box meets (or
+// in big when that is more than maxShapeBuckets). Build fills it and
+// PartChanged keeps it up to date, like the count pyramid.
+type index struct {
+	mu       sync.RWMutex
+	built    bool
+	building bool
+	pending  [][2]*parts.Part // changes that landed during Build's scan
+	level    uint32
+	minPrio  int
+	pts      map[uint64][]pointRec
+	shapes   map[uint64][]*shapeRec
+	big      []*shapeRec
+	owners   []string
+	ownerID  map[string]uint32
+	nPts     int
+	nShapes  int
+}
+
+// pointRec is a point component of the index (32 bytes). A bucket's
+// points are sorted by class, then by code hash: thinning keeps of a class
+// the codes whose hash is below a power of two, a prefix of its run.
+type pointRec struct {
+	code  parts.Code
+	pt    orb.Point
+	owner uint32 // index in owners
+	state parts.State
+}
+
+// shapeRec is a line or polygon component of the index.
+type shapeRec struct {
+	code   parts.Code
+	geom   orb.Geometry
+	owner  uint32
+	state  parts.State
+	x0, y0 uint32    // its first bucket
+	bound  orb.Bound // its box
+	// simple marks a line or polygon whose first vertex starts an edge
+	// inside any box that holds its whole box (a box within the query box
+	// means the shape intersects it).
+	simple bool
+}
+
+// intersects tells, like spatial.Intersects, whether the shape really
+// intersects b, trying its box first.
+func (s *shapeRec) intersects(b orb.Bound) bool {
+	if !s.bound.Intersects(b) {
+		return false
+	}
+	if s.simple && b.Contains(s.bound.Min) && b.Contains(s.bound.Max) {
+		return true
+	}
+	return spatial.Intersects(s.geom, b)
+}
+
+// simpleShape tells whether spatial.Intersects(g, b) is true for every box
+// b that holds g's box: a line with a vertex, a polygon with an outer ring
+// with a vertex (its first edge starts in b).
+func simpleShape(g orb.Geometry) bool {
+	switch g := g.(type) {
+	case orb.LineString:
+		return len(g) > 0
+	case orb.Polygon:
+		return len(g) > 0 && len(g[0]) > 0
+	}
+	return false
+}
+
+// maxShapeBuckets bounds the buckets a shape is put in; a larger shape
+// goes to the big list that every query reads.
+const maxShapeBuckets = 64
+
+func newIndex(level uint32, minPrio int) *index {
+	return &index{level: level, minPrio: minPrio}
+}
+
+// bucket returns the bucket of a point at the index level (monotone in
+// lon and in -lat, so a box's buckets lie between those of its corners).
+func (ix *index) bucket(pt orb.Point) (x, y uint32) {
+	n := float64(uint64(1) << ix.level)
+	fx, fy := worldX(pt[0])*n, worldY(pt[1])*n
+	return uint32(max(0, min(n-1, fx))), uint32(max(0, min(n-1, fy)))
+}
+
+// span returns the bucket range of a box.
+func (ix *index) span(b orb.Bound) (x0, y0, x1, y1 uint32) {
+	x0, y0 = ix.bucket(orb.Point{b.Min[0], b.Max[1]})
+	x1, y1 = ix.bucket(orb.Point{b.Max[0], b.Min[1]})
+	return x0, y0, x1, y1
+}
+
+func (ix *index) owner(s string) uint32 {
+	if id, ok := ix.ownerID[s]; ok {
+		return id
+	}
+	if ix.ownerID == nil {
+		ix.ownerID = make(map[string]uint32)
+	}
+	id := uint32(len(ix.owners))
+	ix.owners = append(ix.owners, s)
+	ix.ownerID[s] = id
+	return id
+}
+
+// indexBuilder collects the index of a full scan with exactly sized
+// buckets.
+type indexBuilder struct {
+	ix   *index
+	pts  []pointRec
+	keys []uint64
+}
+
+func (b *indexBuilder) add(code parts.Code, owner string, state parts.State, g orb.Geometry) {
+	ix := b.ix
+	if pt, ok := g.(orb.Point); ok {
+		x, y := ix.bucket(pt)
+		b.pts = append(b.pts, pointRec{code: code, pt: pt, owner: ix.owner(owner), state: state})
+		b.keys = append(b.keys, cellKey(x, y))
+		return
+	}
+	ix.addShape(code, owner, state, g)
+}
+
+// finish sorts the points into buckets cut from one array.
+func (b *indexBuilder) finish() {
+	ix := b.ix
+	counts := make(map[uint64]int)
+	for _, k := range b.keys {
+		counts[k]++
+	}
+	all := make([]pointRec, len(b.pts))
+	off := make(map[uint64]int, len(counts))
+	n := 0
+	for k, c := range counts {
+		off[k] = n
+		n += c
+	}
+	for i, k := range b.keys {
+		all[off[k]] = b.pts[i]
+		off[k]++
+	}
+	ix.pts = make(map[uint64][]pointRec, len(counts))
+	for k, end := range off {
+		c := counts[k]
+		list := all[end-c : end : end]
+		slices.SortFunc(list, func(a, b pointRec) int { return cmpThin(a.code, b.code) })
+		ix.pts[k] = list
+	}
+	ix.nPts += len(b.pts)
+	b.pts, b.keys = nil, nil
+}
+
+// cmpThin orders codes by class, then by hash.
+func cmpThin(a, b parts.Code) int {
+	if ca, cb := a.Class(), b.Class(); ca != cb {
+		return int(ca) - int(cb)
+	}
+	ha, hb := hashCode(a), hashCode(b)
+	switch {
+	case ha < hb:
+		return -1
+	case ha > hb:
+		return 1
+	}
+	return 0
+}
+
+// findPoint returns the position of a code in a sorted bucket, or -1.
+func findPoint(list []pointRec, code parts.Code) int {
+	i, _ := slices.BinarySearchFunc(list, code, func(r pointRec, c parts.Code) int { return cmpThin(r.code, c) })
+	for ; i < len(list) && cmpThin(list[i].code, code) == 0; i++ {
+		if list[i].code == code {
+			return i
+		}
+	}
+	return -1
+}
+
+func (ix *index) reset() {
+	ix.pts = make(map[uint64][]pointRec)
+	ix.shapes = make(map[uint64][]*shapeRec)
+	ix.big = nil
+	ix.nPts, ix.nShapes = 0, 0
+}
+
+func (ix *index) addShape(code parts.Code, owner string, state parts.State, g orb.Geometry) {
+	b := g.Bound()
+	x0, y0, x1, y1 := ix.span(b)
+	s := &shapeRec{code: code, geom: g, owner: ix.owner(owner), state: state, x0: x0, y0: y0, bound: b, simple: simpleShape(g)}
+	ix.nShapes++
+	if uint64(x1-x0+1)*uint64(y1-y0+1) > maxShapeBuckets {
+		ix.big = append(ix.big, s)
+		return
+	}
+	for y := y0; y <= y1; y++ {
+		for x := x0; x <= x1; x++ {
+			k := cellKey(x, y)
+			ix.shapes[k] = append(ix.shapes[k], s)
+		}
+	}
+}
+
+// remove takes a component out of the index, found by code in the
+// buckets of its geometry; a component not there is ignored.
+func (ix *index) remove(code parts.Code, g orb.Geometry) {
+	if pt, ok := g.(orb.Point); ok {
+		k := cellKey(ix.bucket(pt))
+		list := ix.pts[k]
+		if i := findPoint(list, code); i >= 0 {
+			list = slices.Delete(list, i, i+1)
+			ix.nPts--
+			if len(list) == 0 {
+				delete(ix.pts, k)
+			} else {
+				ix.pts[k] = list
+			}
+		}
+		return
+	}
+	x0, y0, x1, y1 := ix.span(g.Bound())
+	if uint64(x1-x0+1)*uint64(y1-y0+1) > maxShapeBuckets {
+		if i := slices.IndexFunc(ix.big, func(s *shapeRec) bool { return s.code == code }); i >= 0 {
+			ix.big = slices.Delete(ix.big, i, i+1)
+			ix.nShapes--
+		}
+		return
+	}
+	found := false
+	for y := y0; y <= y1; y++ {
+		for x := x0; x <= x1; x++ {
+			k := cellKey(x, y)
+			list := ix.shapes[k]
+			if i := slices.IndexFunc(list, func(s *shapeRec) bool { return s.code == code }); i >= 0 {
+				found = true
+				last := len(list) - 1
+				list[i] = list[last]
+				list[last] = nil
+				list = list[:last]
+				if len(list) == 0 {
+					delete(ix.shapes, k)
+				} else {
+					ix.shapes[k] = list
+				}
+			}
+		}
+	}
+	if found {
+		ix.nShapes--
+	}
+}
+
+// eligible tells whether a part belongs in the index.
+func (m *Map) eligible(p *parts.Part) bool {
+	return p != nil && p.Geometry != nil && !p.Retired && m.priority(p.Code.Class()) >= m.ix.minPrio
+}
+
+// change applies a change to the built index (idempotent: replaying a
+// change the index already holds leaves it as it is). The caller holds
+// ix.mu.
+func (m *Map) indexChange(old, new *parts.Part) {
+	ix := m.ix
+	if m.eligible(old) {
+		ix.remove(old.Code, old.Geometry)
+	}
+	if m.eligible(new) {
+		ix.remove(new.Code, new.Geometry)
+		if pt, ok := new.Geometry.(orb.Point); ok {
+			k := cellKey(ix.bucket(pt))
+			list := ix.pts[k]
+			i, _ := slices.BinarySearchFunc(list, new.Code, func(r pointRec, c parts.Code) int { return cmpThin(r.code, c) })
+			ix.pts[k] = slices.Insert(list, i, pointRec{code: new.Code, pt: pt, owner: ix.owner(new.Owner), state: new.State})
+			ix.nPts++
+		} else {
+			ix.addShape(new.Code, new.Owner, new.State, new.Geometry)
+		}
+	}
+}
+
+// ixFilter is the part of a filter the index answers: classes, majors,
+// states and owner.
+type ixFilter struct {
+	all     bool
+	none    bool
+	classes []bool // nil: any
+	majors  [2]uint64
+	hasMaj  bool
+	owner   uint32
+	hasOwn  bool
+	states  uint8
+}
+
+// indexable tells whether the index answers a filter.
+func indexable(f parts.Filter) bool {
+	return f.Dept == "" && f.GridPrefix == "" && f.ChangedSince.IsZero()
+}
+
+// compile returns the filter as the index answers it, with the registry's
+// semantics (parts.Filter: every field given must match). The caller holds
+// ix.mu (read).
+func (ix *index) compile(f parts.Filter, buf []bool) ixFilter {
+	m := ixFilter{all: f.IsZero()}
+	if m.all {
+		return m
+	}
+	if len(f.Classes) > 0 {
+		if cap(buf) < 10000 {
+			buf = make([]bool, 10000)
+		}
+		m.classes = buf[:10000]
+		clear(m.classes)
+		for _, c := range f.Classes {
+			if int(c) < len(m.classes) {
+				m.classes[c] = true
+			}
+		}
+	}
+	if len(f.Majors) > 0 {
+		m.hasMaj = true
+		for _, mj := range f.Majors {
+			if mj >= 0 && mj < 128 {
+				m.majors[mj/64] |= 1 << (mj % 64)
+			}
+		}
+		if m.majors == [2]uint64{} {
+			m.none = true
+		}
+	}
+	if f.Owner != "" {
+		id, ok := ix.ownerID[f.Owner]
+		m.owner, m.hasOwn = id, true
+		m.none = m.none || !ok
+	}
+	for _, s := range f.States {
+		if s < 8 {
+			m.states |= 1 << s
+		}
+	}
+	if len(f.States) > 0 && m.states == 0 {
+		m.none = true
+	}
+	return m
+}
+
+func (m *ixFilter) match(cl parts.Class, owner uint32, state parts.State) bool {
+	if m.all {
+		return true
+	}
+	if m.none {
+		return false
+	}
+	if m.classes != nil && (int(cl) >= len(m.classes) || !m.classes[cl]) {
+		return false
+	}
+	if m.hasMaj {
+		mj := int(cl) / 100
+		if mj >= 128 || m.majors[mj/64]&(1<<(mj%64)) == 0 {
+			return false
+		}
+	}
+	if m.hasOwn && owner != m.owner {
+		return false
+	}
+	if m.states != 0 && (state >= 8 || m.states&(1<<state) == 0) {
+		return false
+	}
+	return true
+}
+
+// gather collects into enc.items the components of the index that the
+// source's Scan of pr.lonlat with f would give and that the plan keeps,
+// their geometry written in enc.arena. It returns false, with the items
+// unspecified, when they reach limit: which ones the capped scan keeps
+// depends on the source's order, so the caller scans the source instead.
+// The caller holds ix.mu (read).
+func (ix *index) gather(ctx context.Context, enc *tileEncoder, pr *projection, f parts.Filter, plan *thinPlan, limit int) (bool, error) {
+	l := enc.layer
+	fm := ix.compile(f, enc.classPass)
+	if fm.classes != nil {
+		enc.classPass = fm.classes
+	}
+	items := enc.items[:0]
+	arena := enc.arena[:0]
+	defer func() { enc.items, enc.arena = items, arena }()
+	if fm.none {
+		return true, nil
+	}
+	box := pr.lonlat
+	bx0, by0, bx1, by1 := ix.span(box)
+	add := func(code parts.Code, cl parts.Class, owner uint32, state parts.State, typ uint8) bool {
+		off := len(arena)
+		arena = append(arena, l.geom...)
+		l.discard()
+		items = append(items, partItem{code: code, class: cl, state: state, typ: typ, owner: ix.owners[owner],
+			off: uint32(off), n: uint32(len(arena) - off)})
+		return len(items) < limit
+	}
+	shape := func(s *shapeRec) bool {
+		cl := s.code.Class()
+		if !fm.match(cl, s.owner, s.state) || !s.intersects(box) || !plan.keep(s.code, cl) {
+			return true
+		}
+		typ, ok := enc.gw.write(l, pr, s.geom)
+		if !ok {
+			l.discard()
+			return true
+		}
+		return add(s.code, cl, s.owner, s.state, typ)
+	}
+	for by := by0; by <= by1; by++ {
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		for bx := bx0; bx <= bx1; bx++ {
+			k := cellKey(bx, by)
+			list := ix.pts[k]
+			for i := 0; i < len(list); {
+				// the run of a class, of which the plan keeps a prefix
+				cl := list[i].code.Class()
+				end := i + 1
+				for end < len(list) && end < i+8 && list[end].code.Class() == cl {
+					end++
+				}
+				if end < len(list) && list[end].code.Class() == cl {
+					n, _ := slices.BinarySearchFunc(list[end:], cl+1, func(r pointRec, c parts.Class) int { return int(r.code.Class()) - int(c) })
+					end += n
+				}
+				s := plan.shiftOf(cl)
+				if s >= dropAll || (fm.classes != nil && (int(cl) >= len(fm.classes) || !fm.classes[cl])) {
+					i = end
+					continue
+				}
+				for ; i < end; i++ {
+					r := &list[i]
+					if s > 0 && hashCode(r.code)>>(64-s) != 0 {
+						break
+					}
+					if !box.Contains(r.pt) || !fm.match(cl, r.owner, r.state) {
+						continue
+					}
+					if !enc.gw.point(l, pr, r.pt) {
+						l.discard()
+						continue
+					}
+					if !add(r.code, cl, r.owner, r.state, geomPoint) {
+						return false, nil
+					}
+				}
+				i = end
+			}
+			for _, s := range ix.shapes[k] {
+				// a shape in several buckets is taken in the first one of
+				// the query's range
+				if bx != max(s.x0, bx0) || by != max(s.y0, by0) {
+					continue
+				}
+				if !shape(s) {
+					return false, nil
+				}
+			}
+		}
+	}
+	for _, s := range ix.big {
+		if !shape(s) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
