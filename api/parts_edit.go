@@ -124,18 +124,7 @@ func (s *Server) addPart(c echo.Context) error {
 // some properties; null clears a text property). If-Match, or else
 // properties.version, must name the current version when given.
 func (s *Server) patchPart(c echo.Context) error {
-	if err := checkParams(c.QueryParams()); err != nil {
-		return err
-	}
-	code, err := parseCodeParam(c)
-	if err != nil {
-		return err
-	}
-	who, err := writerOf(c)
-	if err != nil {
-		return err
-	}
-	ifv, hasIf, err := ifMatch(c)
+	code, who, ifv, hasIf, err := partWriteOf(c)
 	if err != nil {
 		return err
 	}
@@ -186,18 +175,7 @@ func (s *Server) patchPart(c echo.Context) error {
 // retirePart: DELETE /parts/{code} retires (作废) the component; it answers
 // the retired feature. If-Match applies.
 func (s *Server) retirePart(c echo.Context) error {
-	if err := checkParams(c.QueryParams()); err != nil {
-		return err
-	}
-	code, err := parseCodeParam(c)
-	if err != nil {
-		return err
-	}
-	who, err := writerOf(c)
-	if err != nil {
-		return err
-	}
-	ifv, _, err := ifMatch(c)
+	code, who, ifv, _, err := partWriteOf(c)
 	if err != nil {
 		return err
 	}
@@ -418,4 +396,21 @@ func (s *Server) checkChangeRights(who Principal, pc *twin.PartChange, pending m
 		pc.IfVersion = old.Version
 	}
 	return nil
+}
+
+// partWriteOf reads what every write to one component starts from: no
+// query parameters, the code of the path, a principal that may write, and
+// the If-Match version (hasIf false when absent).
+func partWriteOf(c echo.Context) (code parts.Code, who Principal, ifv uint64, hasIf bool, err error) {
+	if err = checkParams(c.QueryParams()); err != nil {
+		return
+	}
+	if code, err = parseCodeParam(c); err != nil {
+		return
+	}
+	if who, err = writerOf(c); err != nil {
+		return
+	}
+	ifv, hasIf, err = ifMatch(c)
+	return
 }
