@@ -31,16 +31,17 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	strict := fs.Bool("strict", false, "fail on the first bad row instead of skipping it")
 	update := fs.Bool("update", false, "modify components whose code already exists instead of skipping them")
 	dry := fs.Bool("dry-run", false, "read and check everything, write nothing")
+	pg := fs.String("pg", "", "import into this PostgreSQL + PostGIS database instead of a file")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: citytwin import --data FILE [flags] SOURCE...\n")
+		fmt.Fprintf(stderr, "Usage: citytwin import (--data FILE | --pg URL) [flags] SOURCE...\n")
 		fs.PrintDefaults()
 		fmt.Fprint(stderr, importUsage)
 	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *data == "" {
-		return fmt.Errorf("%w: import: --data FILE is required", errUsage)
+	if *data == "" && *pg == "" {
+		return fmt.Errorf("%w: import: --data FILE (or --pg URL) is required", errUsage)
 	}
 	if fs.NArg() == 0 {
 		return fmt.Errorf("%w: import: no SOURCE file given", errUsage)
@@ -61,7 +62,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("import: %w", err)
 		}
 	}
-	if _, err := os.Stat(*data); errors.Is(err, os.ErrNotExist) && !*dry {
+	if _, err := os.Stat(*data); *data != "" && errors.Is(err, os.ErrNotExist) && !*dry {
 		w, err := gpkg.Create(ctx, *data)
 		if err != nil {
 			return err
@@ -71,11 +72,11 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
-	st, err := gpkg.Open(ctx, *data)
+	st, closeStore, err := openStore(ctx, *data, *pg)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer closeStore()
 	prog := newProgress(stderr)
 	tw, err := twin.Open(ctx, st, twin.Options{Progress: prog.Update})
 	prog.Done()
@@ -115,7 +116,11 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if _, err := tw.ApplyParts(ctx, changes); err != nil {
 		return fmt.Errorf("import: nothing written: %w", err)
 	}
-	fmt.Fprintf(stdout, "imported %d components into %s (%d rows skipped)\n", len(changes), *data, skipped)
+	where := *data
+	if *pg != "" {
+		where = "PostGIS"
+	}
+	fmt.Fprintf(stdout, "imported %d components into %s (%d rows skipped)\n", len(changes), where, skipped)
 	return nil
 }
 

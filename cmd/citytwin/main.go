@@ -6,6 +6,7 @@
 //	citytwin gen    --out city.gpkg [--components N] [--grids M] [--seed S]
 //	citytwin import --data city.gpkg --map "class=0113,owner=@Owner" file.geojson ...
 //	citytwin token create --role ROLE [--dept CODE] --data city.gpkg
+//	citytwin copy --data city.gpkg --pg postgres://...
 package main
 
 import (
@@ -27,8 +28,11 @@ Usage:
                                                      generate a synthetic city into a GeoPackage
   citytwin import --data FILE [--map MAPPING] [--format F] SOURCE...
                                                      import GeoJSON, GeoJSON sequences or CSV
-  citytwin token create --role ROLE [--dept CODE] --data FILE
+  citytwin token create --role ROLE [--dept CODE] (--data FILE | --pg URL)
                                                      create an API token (printed on the last line)
+  citytwin copy   --data FILE --pg URL               copy a GeoPackage city into an empty PostGIS database
+
+serve, import and token take --pg URL instead of --data FILE to use PostgreSQL + PostGIS.
 
 Run 'citytwin COMMAND -h' for the flags of a command.
 `
@@ -66,6 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runImport(ctx, rest, stdout, stderr)
 	case "token":
 		return runToken(ctx, rest, stdout, stderr)
+	case "copy":
+		return runCopy(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

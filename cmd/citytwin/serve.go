@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"citytwin/api"
-	"citytwin/store/gpkg"
 	"citytwin/synth"
 	"citytwin/tiles"
 	"citytwin/tokens"
@@ -25,6 +24,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg := api.DefaultConfig()
 	fs := newFlags("serve", stderr)
 	data := fs.String("data", "", "GeoPackage file of the city (default: a demo city in the user's data directory, made once)")
+	pg := fs.String("pg", "", "serve the city in this PostgreSQL + PostGIS database instead of a file (fill it with 'citytwin copy')")
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "address to listen on")
 	demoN := fs.Int("demo-components", 200000, "components of the demo city (only without --data)")
 	demoM := fs.Int("demo-grids", 2000, "grids of the demo city (only without --data)")
@@ -56,18 +56,22 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	prog := newProgress(stderr)
 
 	path := *data
-	if path == "" {
+	if path == "" && *pg == "" {
 		var err error
 		path, err = demoCity(ctx, *demoN, *demoM, log, prog)
 		if err != nil {
 			return err
 		}
 	}
-	st, err := gpkg.Open(ctx, path)
+	st, closeStore, err := openStore(ctx, path, *pg)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer closeStore()
+	name := filepath.Base(path)
+	if *pg != "" {
+		name = "PostGIS"
+	}
 
 	start := time.Now()
 	tw, err := twin.Open(ctx, st, twin.Options{Progress: prog.Update})
@@ -75,7 +79,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	log.Info("city loaded", "file", path, "parts", tw.Parts().Len(), "grids", tw.Grids().Len(), "seconds", time.Since(start).Seconds())
+	log.Info("city loaded", "store", name, "parts", tw.Parts().Len(), "grids", tw.Grids().Len(), "seconds", time.Since(start).Seconds())
 
 	to := tiles.DefaultOptions()
 	to.CacheBytes = int64(*cacheMB) << 20
@@ -102,7 +106,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("serve: %w", err)
 	}
 	srv.SetReady(true)
-	fmt.Fprintf(stdout, "citytwin serving %s (%d components, %d grids) on http://%s/\n", filepath.Base(path), tw.Parts().Len(), tw.Grids().Len(), ln.Addr())
+	fmt.Fprintf(stdout, "citytwin serving %s (%d components, %d grids) on http://%s/\n", name, tw.Parts().Len(), tw.Grids().Len(), ln.Addr())
 	return srv.Serve(ctx, ln)
 }
 

@@ -7,7 +7,6 @@ import (
 	"os"
 	"time"
 
-	"citytwin/store/gpkg"
 	"citytwin/tokens"
 )
 
@@ -19,24 +18,27 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	role := fs.String("role", "", "inspector, department or admin")
 	dept := fs.String("dept", "", "department code (required for the department role)")
 	data := fs.String("data", "", "GeoPackage store that keeps the token's hash")
+	pg := fs.String("pg", "", "PostGIS database that keeps the token's hash (instead of --data)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	if *data == "" || *role == "" {
-		return fmt.Errorf("%w: token create: --role and --data are required", errUsage)
+	if (*data == "" && *pg == "") || *role == "" {
+		return fmt.Errorf("%w: token create: --role and --data (or --pg) are required", errUsage)
 	}
 	r, err := tokens.ParseRole(*role)
 	if err != nil {
 		return fmt.Errorf("%w: token create: %v", errUsage, err)
 	}
-	if _, err := os.Stat(*data); err != nil {
-		return fmt.Errorf("token create: %w", err)
+	if *data != "" {
+		if _, err := os.Stat(*data); err != nil {
+			return fmt.Errorf("token create: %w", err)
+		}
 	}
-	st, err := gpkg.Open(ctx, *data)
+	st, closeStore, err := openStore(ctx, *data, *pg)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer closeStore()
 	secret, t, err := tokens.Issue(ctx, st, r, *dept, time.Now())
 	if err != nil {
 		return fmt.Errorf("token create: %w", err)

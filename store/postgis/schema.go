@@ -57,6 +57,11 @@ var schemaSQL = []string{
 	`CREATE TABLE IF NOT EXISTS meta (
   key text PRIMARY KEY,
   value text NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS tokens (
+  hash bytea PRIMARY KEY,
+  role text NOT NULL,
+  dept text NOT NULL DEFAULT '',
+  created timestamptz NOT NULL)`,
 }
 
 const (
@@ -75,8 +80,8 @@ var partColumns = []string{
 var gridColumns = []string{"code", "name", "dept", "district", "street", "community", "version", "geom"}
 
 // Migrate creates the postgis extension when it is missing (in schema
-// public when there is one) and the tables parts, grids, divisions and
-// meta, with GIST indexes on the geometries, when they are missing, in one
+// public when there is one) and the tables parts, grids, divisions, meta
+// and tokens, with GIST indexes on the geometries, when they are missing, in one
 // transaction under an advisory lock, and records SchemaVersion. A database
 // already at a newer schema version is refused with ErrSchema.
 func (s *Store) Migrate(ctx context.Context) error {
