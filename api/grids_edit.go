@@ -108,22 +108,9 @@ func (s *Server) patchGrid(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := readBody(c)
+	f, err := readPatch(c, string(code), "a grid")
 	if err != nil {
 		return err
-	}
-	f, err := decodeFeature(body, true)
-	if err != nil {
-		return err
-	}
-	if f.ID != "" && f.ID != string(code) {
-		return badInput("id", "%q differs from the code %s of the request; a code cannot change", clipString(f.ID), code)
-	}
-	if f.HasGeometry && f.Geometry == nil {
-		return badInput("geometry", "cannot be null: a grid always has a geometry")
-	}
-	if f.Geometry == nil && len(f.Properties) == 0 {
-		return badInput("body", "nothing to change: give a geometry or properties")
 	}
 	var poly orb.Polygon
 	if f.Geometry != nil {

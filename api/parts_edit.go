@@ -128,22 +128,9 @@ func (s *Server) patchPart(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := readBody(c)
+	f, err := readPatch(c, code.String(), "a component")
 	if err != nil {
 		return err
-	}
-	f, err := decodeFeature(body, true)
-	if err != nil {
-		return err
-	}
-	if f.ID != "" && f.ID != code.String() {
-		return badInput("id", "%q differs from the code %s of the request; a code cannot change", clipString(f.ID), code)
-	}
-	if f.HasGeometry && f.Geometry == nil {
-		return badInput("geometry", "cannot be null: a component always has a geometry")
-	}
-	if f.Geometry == nil && len(f.Properties) == 0 {
-		return badInput("body", "nothing to change: give a geometry or properties")
 	}
 	var out parts.Part
 	err = s.timeWrite("modify_part", func() (err error) {
@@ -413,4 +400,26 @@ func partWriteOf(c echo.Context) (code parts.Code, who Principal, ifv uint64, ha
 	}
 	ifv, hasIf, err = ifMatch(c)
 	return
+}
+
+// readPatch reads the partial Feature of a PATCH to the feature with code:
+// its id, if any, must be that code, its geometry may not be null (what, "a
+// grid" or "a component", always has one), and it must change something.
+func readPatch(c echo.Context, code, what string) (rawFeature, error) {
+	body, err := readBody(c)
+	if err != nil {
+		return rawFeature{}, err
+	}
+	f, err := decodeFeature(body, true)
+	switch {
+	case err != nil:
+		return rawFeature{}, err
+	case f.ID != "" && f.ID != code:
+		return rawFeature{}, badInput("id", "%q differs from the code %s of the request; a code cannot change", clipString(f.ID), code)
+	case f.HasGeometry && f.Geometry == nil:
+		return rawFeature{}, badInput("geometry", "cannot be null: %s always has a geometry", what)
+	case f.Geometry == nil && len(f.Properties) == 0:
+		return rawFeature{}, badInput("body", "nothing to change: give a geometry or properties")
+	}
+	return f, nil
 }
