@@ -16,45 +16,9 @@ func filterKey(f parts.Filter) string {
 		return ""
 	}
 	b := make([]byte, 0, 64)
-	if len(f.Classes) > 0 {
-		cs := slices.Clone(f.Classes)
-		slices.Sort(cs)
-		cs = slices.Compact(cs)
-		b = append(b, "c="...)
-		for i, c := range cs {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = strconv.AppendUint(b, uint64(c), 10)
-		}
-		b = append(b, ';')
-	}
-	if len(f.Majors) > 0 {
-		ms := slices.Clone(f.Majors)
-		slices.Sort(ms)
-		ms = slices.Compact(ms)
-		b = append(b, "m="...)
-		for i, m := range ms {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = strconv.AppendInt(b, int64(m), 10)
-		}
-		b = append(b, ';')
-	}
-	if len(f.States) > 0 {
-		ss := slices.Clone(f.States)
-		slices.Sort(ss)
-		ss = slices.Compact(ss)
-		b = append(b, "s="...)
-		for i, s := range ss {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = strconv.AppendUint(b, uint64(s), 10)
-		}
-		b = append(b, ';')
-	}
+	b = appendSet(b, "c=", f.Classes)
+	b = appendSet(b, "m=", f.Majors)
+	b = appendSet(b, "s=", f.States)
 	str := func(name, v string) {
 		if v != "" {
 			b = append(b, name...)
@@ -88,4 +52,21 @@ func unaggregated(f parts.Filter) string {
 		return "changed_since"
 	}
 	return ""
+}
+
+// appendSet appends "name=v1,v2,...;" with the values sorted and without
+// repeats, or nothing for an empty list.
+func appendSet[T ~int | ~uint8 | ~uint16](b []byte, name string, vs []T) []byte {
+	if len(vs) == 0 {
+		return b
+	}
+	vs = slices.Compact(slices.Sorted(slices.Values(vs)))
+	b = append(b, name...)
+	for i, v := range vs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(v), 10)
+	}
+	return append(b, ';')
 }
