@@ -17,5 +17,7 @@ type Store interface {
 	LoadDivisions(ctx context.Context, fn func(d grid.Division) error) error
 	PutParts(ctx context.Context, ps []parts.Part) error
 	PutGrids(ctx context.Context, gs []grid.Grid) error
-	DeleteGrid(ctx context.Context, c grid.Code) error
+	// DeleteGrid deletes a grid; version, when not 0, is the version the
+	// writer read, and a grid stored at another fails (grid.ErrVersionMismatch).
+	DeleteGrid(ctx context.Context, c grid.Code, version uint64) error
 }

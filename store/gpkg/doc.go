@@ -12,8 +12,15 @@
 // transaction and is renamed over the target only on Commit, so a reader
 // never sees a half-written file. An existing file is opened with Open, which
 // checks that it is a GeoPackage with this package's tables before it writes
-// anything (a foreign or corrupt file is never modified), then loads it in a
-// stream (LoadParts) and updates it in single transactions (PutParts).
+// anything (a foreign or corrupt file is never modified), locks it against
+// other citytwin processes (path+".lock"), applies the schema migrations
+// it lacks (migrations/gpkg, recorded in the attributes table
+// schema_migrations: user_version is the GeoPackage version), then loads it
+// in a stream (LoadParts) and updates it in single transactions, each
+// write conditional on the version the writer read (PutParts). Sensors
+// and cases are point feature tables; alarms, departments,
+// responsibilities, the calendar and the notification outbox attributes
+// tables, each row with its key columns and the record as JSON (body).
 //
 // Geometries are standard GeoPackage binary blobs: the "GP" header with
 // srs_id 4326 and, except for points, an envelope [minx, maxx, miny, maxy],

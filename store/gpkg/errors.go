@@ -3,6 +3,8 @@ package gpkg
 import (
 	"errors"
 	"fmt"
+
+	"citytwin/twin"
 )
 
 // Sentinel errors of the package. Match them with errors.Is.
@@ -89,3 +91,60 @@ func (e *RowError) Error() string {
 
 // Unwrap returns the cause.
 func (e *RowError) Unwrap() error { return e.Err }
+
+// ErrLocked reports a GeoPackage that another citytwin process has open
+// for writing.
+var ErrLocked = errors.New("gpkg: in use by another citytwin process")
+
+// LockError is a file that Open could not lock: another process holds it
+// (PID, 0 when unknown). It unwraps to ErrLocked.
+type LockError struct {
+	Path string
+	PID  int
+}
+
+// Error names the file and the process holding it.
+func (e *LockError) Error() string {
+	if e.PID == 0 {
+		return fmt.Sprintf("gpkg: %s: in use by another citytwin process (see %s.lock)", e.Path, e.Path)
+	}
+	return fmt.Sprintf("gpkg: %s: in use by another citytwin process (pid %d)", e.Path, e.PID)
+}
+
+// Unwrap returns ErrLocked.
+func (e *LockError) Unwrap() error { return ErrLocked }
+
+// ConflictError is a conditional write that found the file not as the
+// writer read it: an insert of a key that exists (Expected 0; Err is
+// parts.ErrExists, grid.ErrExists or twin.ErrConflict), or an update or a
+// delete of a row that is not at the version Expected (Stored is the
+// version found, 0 when the row is gone; Err is parts.ErrVersionMismatch,
+// grid.ErrVersionMismatch or twin.ErrConflict). Another replica or a GIS
+// user wrote first; nothing of the write was kept. It unwraps to Err and
+// to twin.ErrConflict.
+type ConflictError struct {
+	Table    string
+	Key      string
+	Expected uint64
+	Stored   uint64
+	Err      error
+}
+
+// Error names the record and both versions.
+func (e *ConflictError) Error() string {
+	switch {
+	case e.Expected == 0:
+		return fmt.Sprintf("gpkg: %v: %s %s is in the file already", e.Err, e.Table, e.Key)
+	case e.Stored == 0:
+		return fmt.Sprintf("gpkg: %v: %s %s is no longer in the file", e.Err, e.Table, e.Key)
+	}
+	return fmt.Sprintf("gpkg: %v: %s %s is at version %d in the file, not %d", e.Err, e.Table, e.Key, e.Stored, e.Expected)
+}
+
+// Unwrap returns Err and twin.ErrConflict.
+func (e *ConflictError) Unwrap() []error {
+	if e.Err == twin.ErrConflict {
+		return []error{e.Err}
+	}
+	return []error{e.Err, twin.ErrConflict}
+}

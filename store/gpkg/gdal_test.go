@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -65,9 +66,22 @@ func TestGDALReadsFile(t *testing.T) {
 		"grids": {"Polygon", "2", []string{
 			"code: String", "name: String", "dept: String", "district: String", "street: String",
 			"community: String", "version: Integer64"}},
-		"divisions": {"None", "3", []string{"code: String", "name: String", "level: String"}},
-		"meta":      {"None", "2", []string{"key: String", "value: String"}},
-		"tokens":    {"None", "0", []string{"hash: String", "role: String", "dept: String", "created: DateTime"}},
+		"divisions":         {"None", "3", []string{"code: String", "name: String", "level: String"}},
+		"meta":              {"None", "2", []string{"key: String", "value: String"}},
+		"tokens":            {"None", "0", []string{"hash: String", "role: String", "dept: String", "created: DateTime"}},
+		"schema_migrations": {"None", strconv.Itoa(latestVersion()), []string{"version: Integer64", "name: String", "applied_at: DateTime"}},
+		"sensors": {"Point", "0", []string{"id: String", "version: Integer64", "kind: String", "code: String",
+			"updated: DateTime", "body: String"}},
+		"sensor_status": {"None", "0", []string{"sensor: String", "at: DateTime", "body: String"}},
+		"alarms": {"None", "0", []string{"id: String", "sensor: String", "code: String", "state: String",
+			"raised: DateTime", "cleared: DateTime", "body: String"}},
+		"cases": {"Point", "0", []string{"id: String", "version: Integer64", "state: String", "dept: String",
+			"class: String", "code: String", "grid_code: String", "reported: DateTime", "due: DateTime", "body: String"}},
+		"departments":      {"None", "0", []string{"code: String", "version: Integer64", "name: String", "body: String"}},
+		"responsibilities": {"None", "0", []string{"district: String", "class: String", "dept: String", "body: String"}},
+		"calendar":         {"None", "0", []string{"updated: DateTime", "body: String"}},
+		"notifications": {"None", "0", []string{"id: String", "case_id: String", "state: String", "next: DateTime",
+			"body: String"}},
 	}
 	if len(blocks) != len(layers) {
 		t.Errorf("ogrinfo lists %d layers, want %d:\n%s", len(blocks), len(layers), out)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -14,98 +15,11 @@ const (
 	ApplicationID = 0x47504B47
 	// UserVersion is the GeoPackage version, 1.3.0, as SQLite user_version.
 	UserVersion = 10300
-	// SchemaVersion is the version of this package's tables, kept in meta
-	// under the key "schema_version".
-	SchemaVersion = "1"
 )
 
-// wgs84WKT is the OGC WKT of EPSG:4326 as GDAL writes it.
-const wgs84WKT = `GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]`
-
-// schemaSQL creates the GeoPackage core tables (GeoPackage 1.3, Annex C)
-// and this package's tables. Every table has an integer primary key, as
-// GeoPackage requires of feature and attribute tables.
-var schemaSQL = []string{
-	`CREATE TABLE gpkg_spatial_ref_sys (
-  srs_name TEXT NOT NULL,
-  srs_id INTEGER NOT NULL PRIMARY KEY,
-  organization TEXT NOT NULL,
-  organization_coordsys_id INTEGER NOT NULL,
-  definition TEXT NOT NULL,
-  description TEXT)`,
-	`CREATE TABLE gpkg_contents (
-  table_name TEXT NOT NULL PRIMARY KEY,
-  data_type TEXT NOT NULL,
-  identifier TEXT UNIQUE,
-  description TEXT DEFAULT '',
-  last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
-  min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE,
-  srs_id INTEGER,
-  CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id))`,
-	`CREATE TABLE gpkg_geometry_columns (
-  table_name TEXT NOT NULL,
-  column_name TEXT NOT NULL,
-  geometry_type_name TEXT NOT NULL,
-  srs_id INTEGER NOT NULL,
-  z TINYINT NOT NULL,
-  m TINYINT NOT NULL,
-  CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
-  CONSTRAINT uk_gc_table_name UNIQUE (table_name),
-  CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
-  CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id))`,
-	`INSERT INTO gpkg_spatial_ref_sys VALUES
-  ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', 'undefined cartesian coordinate reference system'),
-  ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', 'undefined geographic coordinate reference system'),
-  ('WGS 84 geodetic', 4326, 'EPSG', 4326, '` + wgs84WKT + `', 'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid')`,
-	`CREATE TABLE parts (
-  fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
-  geom GEOMETRY,
-  code TEXT NOT NULL,
-  class TEXT,
-  name TEXT,
-  dept_supervisor TEXT,
-  dept_owner TEXT,
-  dept_maintainer TEXT,
-  grid_code TEXT,
-  state TEXT,
-  retired BOOLEAN,
-  surveyed DATE,
-  changed DATE,
-  source TEXT,
-  photo TEXT,
-  note TEXT,
-  material TEXT,
-  label TEXT,
-  version INTEGER)`,
-	`CREATE TABLE grids (
-  fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
-  geom POLYGON,
-  code TEXT UNIQUE NOT NULL,
-  name TEXT,
-  dept TEXT,
-  district TEXT,
-  street TEXT,
-  community TEXT,
-  version INTEGER)`,
-	`CREATE TABLE divisions (
-  fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
-  code TEXT UNIQUE NOT NULL,
-  name TEXT,
-  level TEXT)`,
-	`CREATE TABLE meta (
-  fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
-  key TEXT UNIQUE NOT NULL,
-  value TEXT)`,
-	`INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) VALUES
-  ('parts', 'features', 'parts', 'city components (部件)', 4326),
-  ('grids', 'features', 'grids', 'unit grids (单元网格)', 4326),
-  ('divisions', 'attributes', 'divisions', 'districts, streets and communities', NULL),
-  ('meta', 'attributes', 'meta', 'citytwin store metadata', NULL)`,
-	`INSERT INTO gpkg_geometry_columns VALUES
-  ('parts', 'geom', 'GEOMETRY', 4326, 0, 0),
-  ('grids', 'geom', 'POLYGON', 4326, 0, 0)`,
-	`INSERT INTO meta (key, value) VALUES ('schema_version', '` + SchemaVersion + `'), ('generator', 'citytwin')`,
-}
+// The tables of a file are made by the migrations of package migrations
+// (migrations/gpkg/*.sql): Writer runs them all into a new file, Open
+// applies those an existing file lacks.
 
 // createPartsCodeIndex makes parts.code unique. Writer creates it after
 // the bulk insert.
@@ -132,14 +46,13 @@ var partColumns = []string{"geom", "code", "class", "name", "dept_supervisor", "
 var gridColumns = []string{"geom", "code", "name", "dept", "district", "street", "community", "version"}
 
 // createSchema creates every table of a new file, with the index on
-// parts.code.
+// parts.code, in tx.
 func createSchema(ctx context.Context, tx *sql.Tx) error {
-	for _, q := range schemaSQL {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("gpkg: create schema: %w", err)
-		}
+	q, err := newFileSQL()
+	if err != nil {
+		return err
 	}
-	for _, q := range slices.Concat([]string{createPartsCodeIndex}, tokensSQL) {
+	for _, q := range slices.Concat([]string{q, createPartsCodeIndex}, tokensSQL) {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("gpkg: create schema: %w", err)
 		}
@@ -186,8 +99,9 @@ func checkSchema(ctx context.Context, db *sql.DB) (reason string, sentinel, caus
 		return "meta has no schema_version", ErrSchema, nil
 	case err != nil:
 		return "cannot read meta", ErrNotGeoPackage, err
-	case v != SchemaVersion:
-		return fmt.Sprintf("schema version %q, this build reads %q", v, SchemaVersion), ErrSchema, nil
+	}
+	if n, err := strconv.Atoi(v); err != nil || n < 1 || n > latestVersion() {
+		return fmt.Sprintf("schema version %q, this build reads 1 to %d", v, latestVersion()), ErrSchema, nil
 	}
 	var n int
 	err = db.QueryRowContext(ctx, `SELECT count(*) FROM gpkg_geometry_columns WHERE table_name IN ('parts', 'grids') AND column_name = 'geom'`).Scan(&n)

@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"citytwin/grid"
+	"citytwin/migrations"
 	"citytwin/parts"
 
 	"github.com/paulmach/orb"
@@ -34,7 +37,10 @@ type Store struct {
 
 	mu     sync.Mutex // serializes writes
 	closed bool
-	wal    bool // the file is in WAL journal mode
+	wal    bool      // the file is in WAL journal mode
+	lock   *fileLock // held while the store is open: one writing process per file
+
+	migrated []migrations.Migration // applied by Open
 }
 
 // Open opens an existing GeoPackage file written by Create. It first checks,
@@ -46,6 +52,13 @@ type Store struct {
 // mode already; any other file is switched to WAL by the first write, so
 // that one found damaged only when it is loaded stays untouched. Writes
 // wait up to 10 s for a lock held by another process.
+//
+// Open takes an exclusive lock on the file for as long as the Store is
+// open (path+".lock"): a second citytwin process that opens it gets a
+// *LockError wrapping ErrLocked naming the first one's pid, rather than
+// writing behind it. Readers that do not use Open (ogrinfo, QGIS) are not
+// kept out. Then Open applies the migrations the file lacks (Migrate). A write is on disk
+// when it returns (synchronous=FULL: the WAL is synced at every commit).
 func Open(ctx context.Context, path string) (*Store, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -60,18 +73,37 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		err.Path = path
 		return nil, err
 	}
-	q := fmt.Sprintf("mode=rw&_pragma=busy_timeout(%d)&_pragma=synchronous(NORMAL)&_txlock=immediate", busyTimeoutMS)
+	q := fmt.Sprintf("mode=rw&_pragma=busy_timeout(%d)&_pragma=synchronous(FULL)&_txlock=immediate", busyTimeoutMS)
+	lock, err := lockFile(abs)
+	if err != nil {
+		var le *LockError
+		if errors.As(err, &le) {
+			le.Path = path
+		}
+		return nil, err
+	}
 	db, err := sql.Open("sqlite", fileURI(abs, q))
 	if err != nil {
+		lock.unlock()
 		return nil, &OpenError{Path: path, Reason: "cannot open for writing", Err: ErrNotGeoPackage, Cause: err}
 	}
 	db.SetMaxOpenConns(4)
 	db.SetMaxIdleConns(4)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
+		lock.unlock()
 		return nil, &OpenError{Path: path, Reason: "cannot open for writing", Err: ErrNotGeoPackage, Cause: err}
 	}
-	return &Store{path: path, abs: abs, db: db, wal: wal}, nil
+	s := &Store{path: path, abs: abs, db: db, wal: wal, lock: lock}
+	if s.migrated, err = s.ApplyMigrations(ctx); err != nil {
+		s.Close()
+		var oe *OpenError
+		if errors.As(err, &oe) || errors.Is(err, ErrSchema) {
+			return nil, err
+		}
+		return nil, &OpenError{Path: path, Reason: "cannot apply the schema migrations", Err: ErrSchema, Cause: err}
+	}
+	return s, nil
 }
 
 // checkHeader reads the 100-byte SQLite header of path and checks the
@@ -157,7 +189,11 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	if err := s.db.Close(); err != nil {
+	err := s.db.Close()
+	if lerr := s.lock.unlock(); err == nil && lerr != nil {
+		err = lerr
+	}
+	if err != nil {
 		return fmt.Errorf("gpkg: close %s: %w", s.path, err)
 	}
 	return nil
@@ -423,7 +459,8 @@ func (s *Store) write(ctx context.Context, what string, fn func(tx *sql.Tx) erro
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		var re *RowError
-		if errors.As(err, &re) {
+		var ce *ConflictError
+		if errors.As(err, &re) || errors.As(err, &ce) {
 			return err
 		}
 		return fmt.Errorf("gpkg: %s in %s: %w", what, s.path, err)
@@ -434,37 +471,59 @@ func (s *Store) write(ctx context.Context, what string, fn func(tx *sql.Tx) erro
 	return nil
 }
 
-// upsertParts is the upsert of one part, keyed by code.
-var upsertParts = insertSQL("parts", partColumns, 1, " ON CONFLICT (code) DO UPDATE SET "+setExcluded(partColumns[:1], partColumns[2:]))
+// The conditional writes of parts and grids: an insert that does nothing
+// when the code exists, and an update that only happens when the stored
+// version is the one before the new one. Both take the arguments of one
+// row in column order (numbered parameters). A version stored as 0 or
+// NULL counts as 1, the version the twin gives a part loaded without one.
+var (
+	insertParts = insertSQL("parts", partColumns, 1, " ON CONFLICT (code) DO NOTHING")
+	updateParts = conditionalUpdateSQL("parts", partColumns)
+	insertGrids = insertSQL("grids", gridColumns, 1, " ON CONFLICT (code) DO NOTHING")
+	updateGrids = conditionalUpdateSQL("grids", gridColumns)
+)
 
-// upsertGrids is the upsert of one grid, keyed by code.
-var upsertGrids = insertSQL("grids", gridColumns, 1, " ON CONFLICT (code) DO UPDATE SET "+setExcluded(gridColumns[:1], gridColumns[2:]))
-
-func setExcluded(cols ...[]string) string {
-	var out string
-	for _, cs := range cols {
-		for _, c := range cs {
-			if out != "" {
-				out += ", "
-			}
-			out += c + " = excluded." + c
+// conditionalUpdateSQL is the update of a row of table by code, on
+// condition of its version.
+func conditionalUpdateSQL(table string, cols []string) string {
+	var sets []string
+	var code, version int
+	for i, c := range cols {
+		switch c {
+		case "code":
+			code = i + 1
+			continue
+		case "version":
+			version = i + 1
 		}
+		sets = append(sets, fmt.Sprintf("%s = ?%d", c, i+1))
 	}
-	return out
+	return fmt.Sprintf("UPDATE %s SET %s WHERE code = ?%d AND coalesce(nullif(version, 0), 1) = ?%d - 1",
+		table, strings.Join(sets, ", "), code, version)
 }
 
-// PutParts inserts or replaces (by code) parts, in one transaction: all of
-// them are stored, or none. The parts layer's extent grows to cover them.
+// PutParts writes parts in one transaction: all of them are stored, or
+// none. Each write is conditional on the version the writer read: a part
+// at version 1 is inserted, and fails with a *ConflictError wrapping
+// parts.ErrExists when its code is in the file; a part at version n > 1
+// replaces the stored one only if that is at version n-1, and fails with
+// a *ConflictError wrapping parts.ErrVersionMismatch otherwise (or when
+// the part is gone). The parts layer's extent grows to cover them.
 func (s *Store) PutParts(ctx context.Context, ps []parts.Part) error {
 	if len(ps) == 0 {
 		return nil
 	}
 	return s.write(ctx, "put parts", func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, upsertParts)
+		ins, err := tx.PrepareContext(ctx, insertParts)
 		if err != nil {
 			return err
 		}
-		defer stmt.Close()
+		defer ins.Close()
+		upd, err := tx.PrepareContext(ctx, updateParts)
+		if err != nil {
+			return err
+		}
+		defer upd.Close()
 		enc := newEncoder()
 		var (
 			vals  values
@@ -477,25 +536,33 @@ func (s *Store) PutParts(ctx context.Context, ps []parts.Part) error {
 				return err
 			}
 			bound = extend(bound, b, i > 0)
-			if _, err := stmt.ExecContext(ctx, vals.args()...); err != nil {
-				return &RowError{Table: "parts", Key: ps[i].Code.String(), Field: "row", Err: err}
+			code := ps[i].Code.String()
+			if err := execConditional(ctx, tx, ins, upd, "parts", code, ps[i].Version, vals.args(), parts.ErrExists, parts.ErrVersionMismatch); err != nil {
+				return err
 			}
 		}
 		return growExtent(ctx, tx, "parts", bound)
 	})
 }
 
-// PutGrids inserts or replaces (by code) unit grids, in one transaction.
+// PutGrids writes unit grids in one transaction, each on condition of its
+// version like PutParts: errors wrap grid.ErrExists and
+// grid.ErrVersionMismatch.
 func (s *Store) PutGrids(ctx context.Context, gs []grid.Grid) error {
 	if len(gs) == 0 {
 		return nil
 	}
 	return s.write(ctx, "put grids", func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, upsertGrids)
+		ins, err := tx.PrepareContext(ctx, insertGrids)
 		if err != nil {
 			return err
 		}
-		defer stmt.Close()
+		defer ins.Close()
+		upd, err := tx.PrepareContext(ctx, updateGrids)
+		if err != nil {
+			return err
+		}
+		defer upd.Close()
 		var (
 			vals  values
 			bound orb.Bound
@@ -507,19 +574,65 @@ func (s *Store) PutGrids(ctx context.Context, gs []grid.Grid) error {
 				return err
 			}
 			bound = extend(bound, b, i > 0)
-			if _, err := stmt.ExecContext(ctx, vals.args()...); err != nil {
-				return &RowError{Table: "grids", Key: string(gs[i].Code), Field: "row", Err: err}
+			if err := execConditional(ctx, tx, ins, upd, "grids", string(gs[i].Code), gs[i].Version, vals.args(), grid.ErrExists, grid.ErrVersionMismatch); err != nil {
+				return err
 			}
 		}
 		return growExtent(ctx, tx, "grids", bound)
 	})
 }
 
-// DeleteGrid deletes the unit grid with code c; an unknown code gives an
-// error wrapping grid.ErrNotFound.
-func (s *Store) DeleteGrid(ctx context.Context, c grid.Code) error {
+// execConditional runs the insert (version 0 or 1) or the conditional
+// update of one row and turns a write that found its condition false into
+// a *ConflictError.
+func execConditional(ctx context.Context, tx *sql.Tx, ins, upd *sql.Stmt, table, code string, version uint64, args []any, errExists, errMismatch error) error {
+	stmt := upd
+	if version <= 1 {
+		stmt = ins
+	}
+	res, err := stmt.ExecContext(ctx, args...)
+	if err != nil {
+		return &RowError{Table: table, Key: code, Field: "row", Err: err}
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return &RowError{Table: table, Key: code, Field: "row", Err: err}
+	}
+	if n == 1 {
+		return nil
+	}
+	ce := &ConflictError{Table: table, Key: code, Err: errExists}
+	if version > 1 {
+		ce.Err, ce.Expected = errMismatch, version-1
+		if ce.Stored, err = storedVersion(ctx, tx, table, code); err != nil {
+			return err
+		}
+	}
+	return ce
+}
+
+// storedVersion returns the version of the row of table with code, 0 when
+// there is none (a stored 0 or NULL reads as 1).
+func storedVersion(ctx context.Context, tx *sql.Tx, table, code string) (uint64, error) {
+	var v int64
+	err := tx.QueryRowContext(ctx, `SELECT coalesce(nullif(version, 0), 1) FROM `+table+` WHERE code = ?`, code).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return uint64(max(v, 0)), nil
+}
+
+// DeleteGrid deletes the unit grid with code c. When version is not 0 it
+// deletes it only at that version, and fails with a *ConflictError
+// wrapping grid.ErrVersionMismatch when the stored grid is at another; an
+// unknown code gives an error wrapping grid.ErrNotFound.
+func (s *Store) DeleteGrid(ctx context.Context, c grid.Code, version uint64) error {
 	return s.write(ctx, "delete grid", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM grids WHERE code = ?`, string(c))
+		res, err := tx.ExecContext(ctx, `DELETE FROM grids WHERE code = ?1 AND (?2 = 0 OR coalesce(nullif(version, 0), 1) = ?2)`,
+			string(c), int64(min(version, math.MaxInt64)))
 		if err != nil {
 			return err
 		}
@@ -528,7 +641,14 @@ func (s *Store) DeleteGrid(ctx context.Context, c grid.Code) error {
 			return err
 		}
 		if n == 0 {
-			return &RowError{Table: "grids", Key: string(c), Field: "code", Err: grid.ErrNotFound}
+			stored, err := storedVersion(ctx, tx, "grids", string(c))
+			if err != nil {
+				return err
+			}
+			if stored == 0 {
+				return &RowError{Table: "grids", Key: string(c), Field: "code", Err: grid.ErrNotFound}
+			}
+			return &ConflictError{Table: "grids", Key: string(c), Expected: version, Stored: stored, Err: grid.ErrVersionMismatch}
 		}
 		return touch(ctx, tx, "grids")
 	})

@@ -85,7 +85,11 @@ PRAGMA locking_mode = EXCLUSIVE; PRAGMA cache_size = -131072; PRAGMA temp_store 
 PRAGMA application_id = %d; PRAGMA user_version = %d; BEGIN`, ApplicationID, UserVersion)); err != nil {
 		return err
 	}
-	if err := conn.exec(strings.Join(slices.Concat(schemaSQL, tokensSQL), ";\n")); err != nil {
+	schema, err := newFileSQL()
+	if err != nil {
+		return err
+	}
+	if err := conn.exec(strings.Join(slices.Concat([]string{schema}, tokensSQL), ";\n")); err != nil {
 		return fmt.Errorf("gpkg: create schema: %w", err)
 	}
 	if w.partStmt, err = conn.prepare(insertSQL("parts", partColumns, batchRows, "")); err != nil {

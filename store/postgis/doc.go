@@ -1,5 +1,6 @@
 // Package postgis stores the city's components and unit grids in PostgreSQL
-// with PostGIS, through pgx v5: a connection pool, a schema migration, COPY
+// with PostGIS, through pgx v5: a connection pool, the schema migrations
+// (migrations/postgis, applied by Migrate under an advisory lock), COPY
 // bulk loads, the transactional writes and streaming loads of the twin's
 // store contract (twin.Store), and the vector tile query that pg_tileserv
 // and Martin run (ST_AsMVT over ST_AsMVTGeom), so the in-memory tiles can be
@@ -15,8 +16,14 @@
 // Tables: parts (code primary key, the attributes of parts.Part, the state
 // and source by their Chinese names, geometry(Geometry, 4326)), grids
 // (code, name, dept, district, street, community, version,
-// geometry(Polygon, 4326)), divisions (code, name, level) and meta (key,
-// value: schema_version and whatever the caller keeps there). Geometries
+// geometry(Polygon, 4326)), divisions (code, name, level), meta (key,
+// value: schema_version and whatever the caller keeps there),
+// schema_migrations, the records of sensors and cases (sensors,
+// sensor_status, alarms, cases, departments, responsibilities, calendar,
+// notifications: key columns and the record as jsonb) and changes, the log
+// of every change to parts and grids kept by trigger (announced on the
+// channel citytwin_changes). PutParts, PutGrids and DeleteGrid are
+// conditional on the version the writer read (*ConflictError). Geometries
 // are WGS84 longitude and latitude, sent to the server as EWKB and read
 // back as WKB; GIST indexes on parts.geom and grids.geom serve box queries.
 package postgis

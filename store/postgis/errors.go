@@ -3,6 +3,8 @@ package postgis
 import (
 	"errors"
 	"fmt"
+
+	"citytwin/twin"
 )
 
 // Sentinel errors of the package. Match them with errors.Is.
@@ -69,4 +71,39 @@ func (e *RecordError) Unwrap() []error {
 		return []error{e.Err, e.Cause}
 	}
 	return []error{e.Err}
+}
+
+// ConflictError is a conditional write that found the database not as the
+// writer read it: an insert of a key that exists (Expected 0; Err is
+// parts.ErrExists, grid.ErrExists or twin.ErrConflict), or an update or a
+// delete of a row that is not at the version Expected (Stored is the
+// version found, 0 when the row is gone; Err is parts.ErrVersionMismatch,
+// grid.ErrVersionMismatch or twin.ErrConflict). Another replica or a GIS
+// user wrote first; nothing of the write was kept. It unwraps to Err and
+// to twin.ErrConflict.
+type ConflictError struct {
+	Table    string
+	Key      string
+	Expected uint64
+	Stored   uint64
+	Err      error
+}
+
+// Error names the record and both versions.
+func (e *ConflictError) Error() string {
+	switch {
+	case e.Expected == 0:
+		return fmt.Sprintf("postgis: %v: %s %s is in the database already", e.Err, e.Table, e.Key)
+	case e.Stored == 0:
+		return fmt.Sprintf("postgis: %v: %s %s is no longer in the database", e.Err, e.Table, e.Key)
+	}
+	return fmt.Sprintf("postgis: %v: %s %s is at version %d in the database, not %d", e.Err, e.Table, e.Key, e.Stored, e.Expected)
+}
+
+// Unwrap returns Err and twin.ErrConflict.
+func (e *ConflictError) Unwrap() []error {
+	if e.Err == twin.ErrConflict {
+		return []error{e.Err}
+	}
+	return []error{e.Err, twin.ErrConflict}
 }

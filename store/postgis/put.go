@@ -2,8 +2,10 @@ package postgis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"strings"
 
 	"citytwin/grid"
@@ -12,32 +14,60 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// upsertSQL is the insert-or-replace by code of one row of table with
-// cols, the last of which is the geometry, sent as EWKB.
-func upsertSQL(table string, cols []string) string {
-	var vals, sets []string
+// insertSQL is the insert of one row of table with cols (the last is the
+// geometry, sent as EWKB) that does nothing when the code exists: the
+// caller counts the rows it wrote.
+func insertSQL(table string, cols []string) string {
+	var vals []string
 	for i, c := range cols {
-		v := fmt.Sprintf("$%d", i+1)
-		if c == "geom" {
-			v = fmt.Sprintf("ST_GeomFromEWKB($%d::bytea)", i+1)
-		}
-		vals = append(vals, v)
-		if c != "code" {
-			sets = append(sets, c+" = excluded."+c)
-		}
+		vals = append(vals, param(c, i+1))
 	}
 	return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.Join(vals, ", ") +
-		") ON CONFLICT (code) DO UPDATE SET " + strings.Join(sets, ", ")
+		") ON CONFLICT (code) DO NOTHING"
+}
+
+// updateSQL is the update of one row of table with cols ($1 the code)
+// that only happens when the stored version is the one before the new one
+// (the version column's parameter): a version stored as 0 counts as 1,
+// the version the twin gives a part loaded without one.
+func updateSQL(table string, cols []string) string {
+	var sets []string
+	vp := ""
+	for i, c := range cols {
+		if c == "version" {
+			vp = fmt.Sprintf("$%d", i+1)
+		}
+		if c != "code" {
+			sets = append(sets, c+" = "+param(c, i+1))
+		}
+	}
+	return "UPDATE " + table + " SET " + strings.Join(sets, ", ") +
+		" WHERE code = $1 AND coalesce(nullif(version, 0), 1) = " + vp + "::bigint - 1"
+}
+
+func param(col string, i int) string {
+	if col == "geom" {
+		return fmt.Sprintf("ST_GeomFromEWKB($%d::bytea)", i)
+	}
+	return fmt.Sprintf("$%d", i)
 }
 
 var (
-	upsertParts = upsertSQL("parts", partColumns)
-	upsertGrids = upsertSQL("grids", gridColumns)
+	insertParts = insertSQL("parts", partColumns)
+	updateParts = updateSQL("parts", partColumns)
+	insertGrids = insertSQL("grids", gridColumns)
+	updateGrids = updateSQL("grids", gridColumns)
 )
 
-// PutParts inserts or replaces (by code) parts in one transaction: all of
-// them are stored, or none. A part whose geometry cannot be encoded is a
-// *RecordError and nothing is written.
+// PutParts writes parts in one transaction: all of them, or none. Each
+// write is conditional on the version the writer read, so that two
+// replicas (or a replica and a GIS user) never overwrite each other's
+// edits: a part at version 1 is inserted, and fails with an error wrapping
+// parts.ErrExists when its code is stored already; a part at version n > 1
+// replaces the stored one only if that is at version n-1, and fails with
+// an error wrapping parts.ErrVersionMismatch otherwise (or when the part
+// is gone). A part whose geometry cannot be encoded is a *RecordError.
+// Every error names the part.
 func (s *Store) PutParts(ctx context.Context, ps []parts.Part) error {
 	if err := s.check(); err != nil {
 		return err
@@ -46,17 +76,25 @@ func (s *Store) PutParts(ctx context.Context, ps []parts.Part) error {
 		return nil
 	}
 	batch := &pgx.Batch{}
-	for _, p := range ps {
+	keys := make([]versioned, len(ps))
+	for i, p := range ps {
 		row, err := partRow(p, nil)
 		if err != nil {
 			return err
 		}
-		batch.Queue(upsertParts, row...)
+		keys[i] = versioned{code: p.Code.String(), version: max(p.Version, 1)}
+		if keys[i].version == 1 {
+			batch.Queue(insertParts, row...)
+		} else {
+			batch.Queue(updateParts, row...)
+		}
 	}
-	return s.sendBatch(ctx, "put parts", batch)
+	return s.sendConditional(ctx, "parts", batch, keys, parts.ErrExists, parts.ErrVersionMismatch)
 }
 
-// PutGrids inserts or replaces (by code) unit grids in one transaction.
+// PutGrids writes unit grids in one transaction, each on condition of its
+// version like PutParts: errors wrap grid.ErrExists and
+// grid.ErrVersionMismatch.
 func (s *Store) PutGrids(ctx context.Context, gs []grid.Grid) error {
 	if err := s.check(); err != nil {
 		return err
@@ -65,37 +103,100 @@ func (s *Store) PutGrids(ctx context.Context, gs []grid.Grid) error {
 		return nil
 	}
 	batch := &pgx.Batch{}
-	for _, g := range gs {
+	keys := make([]versioned, len(gs))
+	for i, g := range gs {
 		row, err := gridRow(g, nil)
 		if err != nil {
 			return err
 		}
-		batch.Queue(upsertGrids, row...)
+		keys[i] = versioned{code: string(g.Code), version: max(g.Version, 1)}
+		if keys[i].version == 1 {
+			batch.Queue(insertGrids, row...)
+		} else {
+			batch.Queue(updateGrids, row...)
+		}
 	}
-	return s.sendBatch(ctx, "put grids", batch)
+	return s.sendConditional(ctx, "grids", batch, keys, grid.ErrExists, grid.ErrVersionMismatch)
 }
 
-// sendBatch runs batch in one transaction.
-func (s *Store) sendBatch(ctx context.Context, op string, batch *pgx.Batch) error {
+// versioned is the key and new version of one conditional write.
+type versioned struct {
+	code    string
+	version uint64
+}
+
+// sendConditional runs batch, one conditional write per key, in one
+// transaction, and rolls it back at the first write that found its
+// condition false: a *ConflictError wrapping errExists (an insert) or
+// errMismatch (an update) that names the record and the stored version.
+func (s *Store) sendConditional(ctx context.Context, table string, batch *pgx.Batch, keys []versioned, errExists, errMismatch error) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		return wrap(op, tx.SendBatch(ctx, batch).Close())
+		br := tx.SendBatch(ctx, batch)
+		for _, k := range keys {
+			tag, err := br.Exec()
+			if err != nil {
+				br.Close()
+				return wrap("put "+table+" "+k.code, err)
+			}
+			if tag.RowsAffected() == 1 {
+				continue
+			}
+			if err := br.Close(); err != nil {
+				return wrap("put "+table+" "+k.code, err)
+			}
+			ce := &ConflictError{Table: table, Key: k.code, Err: errExists}
+			if k.version > 1 {
+				ce.Err, ce.Expected = errMismatch, k.version-1
+				if ce.Stored, err = storedVersion(ctx, tx, table, k.code); err != nil {
+					return err
+				}
+			}
+			return ce
+		}
+		return wrap("put "+table, br.Close())
 	})
 }
 
-// DeleteGrid deletes the unit grid with code c; an unknown code gives an
-// error wrapping grid.ErrNotFound.
-func (s *Store) DeleteGrid(ctx context.Context, c grid.Code) error {
+// storedVersion returns the version of the row with code, 0 when there is
+// none (a stored 0 reads as 1).
+func storedVersion(ctx context.Context, tx pgx.Tx, table, code string) (uint64, error) {
+	var v int64
+	err := tx.QueryRow(ctx, `SELECT coalesce(nullif(version, 0), 1) FROM `+table+` WHERE code = $1`, code).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, wrap("read version of "+table+" "+code, err)
+	}
+	return uint64(max(v, 0)), nil
+}
+
+// DeleteGrid deletes the unit grid with code c. When version is not 0 it
+// deletes it only at that version, and fails with an error wrapping
+// grid.ErrVersionMismatch when the stored grid is at another; an unknown
+// code gives an error wrapping grid.ErrNotFound.
+func (s *Store) DeleteGrid(ctx context.Context, c grid.Code, version uint64) error {
 	if err := s.check(); err != nil {
 		return err
 	}
-	tag, err := s.pool.Exec(ctx, `DELETE FROM grids WHERE code = $1`, string(c))
-	if err != nil {
-		return wrap("delete grid "+string(c), err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("postgis: delete grid %s: %w", c, grid.ErrNotFound)
-	}
-	return nil
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM grids WHERE code = $1 AND ($2::bigint = 0 OR coalesce(nullif(version, 0), 1) = $2::bigint)`,
+			string(c), int64(min(version, math.MaxInt64)))
+		if err != nil {
+			return wrap("delete grid "+string(c), err)
+		}
+		if tag.RowsAffected() == 1 {
+			return nil
+		}
+		stored, err := storedVersion(ctx, tx, "grids", string(c))
+		if err != nil {
+			return err
+		}
+		if stored == 0 {
+			return fmt.Errorf("postgis: delete grid %s: %w", c, grid.ErrNotFound)
+		}
+		return &ConflictError{Table: "grids", Key: string(c), Expected: version, Stored: stored, Err: grid.ErrVersionMismatch}
+	})
 }
 
 // CopyDivisions bulk-loads districts, streets and communities with COPY in

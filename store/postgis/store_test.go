@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"citytwin/grid"
+	"citytwin/migrations"
 	"citytwin/parts"
 	"citytwin/store/postgis"
 	"citytwin/synth"
@@ -33,9 +34,23 @@ func dbURL() string {
 }
 
 // openTest creates a schema of its own for the test, opens a Store whose
-// search_path puts it first, and drops the schema at the end. Without a
-// database the test is skipped, unless CI is set: then it fails.
+// search_path puts it first and migrates it, and drops the schema at the
+// end. Without a database the test is skipped, unless CI is set: then it
+// fails. conn is a connection of its own with the same search_path.
 func openTest(t *testing.T) (*postgis.Store, *pgx.Conn) {
+	t.Helper()
+	u, conn := newSchema(t)
+	s := openURL(t, u)
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	return s, conn
+}
+
+// newSchema creates an empty schema for the test, dropped at its end, and
+// returns the database URL whose search_path puts it first and a
+// connection with that search_path.
+func newSchema(t *testing.T) (string, *pgx.Conn) {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dbURL())
@@ -63,18 +78,21 @@ func openTest(t *testing.T) (*postgis.Store, *pgx.Conn) {
 	q := u.Query()
 	q.Set("search_path", schema+",public")
 	u.RawQuery = q.Encode()
-	s, err := postgis.Open(ctx, u.String())
+	if _, err := conn.Exec(ctx, `SET search_path TO `+schema+`, public`); err != nil {
+		t.Fatal(err)
+	}
+	return u.String(), conn
+}
+
+// openURL opens a Store on u, closed at the end of the test.
+func openURL(t *testing.T, u string) *postgis.Store {
+	t.Helper()
+	s, err := postgis.Open(context.Background(), u)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(s.Close)
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatalf("Migrate: %v", err)
-	}
-	if _, err := conn.Exec(ctx, `SET search_path TO `+schema+`, public`); err != nil {
-		t.Fatal(err)
-	}
-	return s, conn
+	return s
 }
 
 type memSink struct {
@@ -129,14 +147,15 @@ func TestMigrate(t *testing.T) {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("second Migrate: %v", err)
 	}
+	ms, _ := migrations.PostGIS()
 	v, ok, err := s.Meta(ctx, "schema_version")
-	if err != nil || !ok || v != fmt.Sprint(postgis.SchemaVersion) {
+	if err != nil || !ok || v != fmt.Sprint(migrations.Latest(ms)) {
 		t.Fatalf("schema_version = %q, %v, %v", v, ok, err)
 	}
 	var idx []string
 	rows, _ := conn.Query(ctx, `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND indexdef LIKE '%gist%' ORDER BY 1`)
 	idx, err = pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil || !slices.Equal(idx, []string{"grids_geom", "parts_geom"}) {
+	if err != nil || !slices.Equal(idx, []string{"cases_geom", "grids_geom", "parts_geom", "sensors_geom"}) {
 		t.Fatalf("GIST indexes = %v, %v", idx, err)
 	}
 	if err := s.SetMeta(ctx, "schema_version", "99"); err != nil {

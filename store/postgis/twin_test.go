@@ -23,7 +23,7 @@ func TestTwinStore(t *testing.T) {
 	ctx := context.Background()
 	c := city(t, 500)
 	for i := range c.parts {
-		c.parts[i].Version = uint64(i%3 + 1)
+		c.parts[i].Version = 1 // new parts: inserts
 	}
 	c.parts[1].Photo, c.parts[1].Note = "photos/1.jpg", "备注"
 
@@ -32,7 +32,7 @@ func TestTwinStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	changed := c.parts[10]
-	changed.State, changed.Owner, changed.Version = parts.Damaged, "新权属单位", 9
+	changed.State, changed.Owner, changed.Version = parts.Damaged, "新权属单位", 2
 	changed.Geometry = orb.Point{104.061, 30.661}
 	c.parts[10] = changed
 	if err := s.PutParts(ctx, append([]parts.Part{changed}, c.parts[300:]...)); err != nil {
@@ -76,7 +76,7 @@ func TestTwinStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	g0 := c.grids[0]
-	g0.Name, g0.Version = "改名网格", 5
+	g0.Name, g0.Version = "改名网格", g0.Version+1
 	if err := s.PutGrids(ctx, []grid.Grid{g0}); err != nil {
 		t.Fatal(err)
 	}
@@ -87,10 +87,13 @@ func TestTwinStore(t *testing.T) {
 	if len(grids) != len(c.grids) || !reflect.DeepEqual(grids[g0.Code], g0) {
 		t.Fatalf("LoadGrids: %d grids, first %+v; want %d, %+v", len(grids), grids[g0.Code], len(c.grids), g0)
 	}
-	if err := s.DeleteGrid(ctx, g0.Code); err != nil {
+	if err := s.DeleteGrid(ctx, g0.Code, g0.Version-1); !errors.Is(err, grid.ErrVersionMismatch) {
+		t.Fatalf("DeleteGrid at the version before = %v, want grid.ErrVersionMismatch", err)
+	}
+	if err := s.DeleteGrid(ctx, g0.Code, g0.Version); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeleteGrid(ctx, g0.Code); !errors.Is(err, grid.ErrNotFound) {
+	if err := s.DeleteGrid(ctx, g0.Code, 0); !errors.Is(err, grid.ErrNotFound) {
 		t.Fatalf("DeleteGrid of a deleted grid = %v, want grid.ErrNotFound", err)
 	}
 
