@@ -15,24 +15,31 @@ import (
 )
 
 // TokenAuth is the Authenticator over issued API tokens: it checks a bearer
-// secret against a token store (store/gpkg.Store, tokens.Memory) through a
-// tokens.Verifier, which caches the tokens it has found.
+// secret against a token store (store/gpkg.Store, store/postgis.Store,
+// tokens.Memory) through a tokens.Verifier, which caches what it finds for
+// at most tokens.MaxTTL (so a token revoked in the shared store is refused
+// by every replica within a second) and unknown secrets for a moment. When
+// the store is a tokens.Manager, the server also serves /admin/tokens.
 type TokenAuth struct {
 	v *tokens.Verifier
+	m tokens.Manager // nil: the store only finds tokens
 }
 
 // NewTokenAuth returns an Authenticator over st.
 func NewTokenAuth(st tokens.Store, o tokens.VerifierOptions) *TokenAuth {
-	return &TokenAuth{v: tokens.NewVerifier(st, o)}
+	m, _ := st.(tokens.Manager)
+	return &TokenAuth{v: tokens.NewVerifier(st, o), m: m}
 }
 
-// Authenticate returns the principal of a token. An unknown or malformed
-// token gives an error wrapping ErrUnauthorized; a store failure is
-// returned as it is (a 500, logged, its text kept from the client).
+// Authenticate returns the principal of a token. An unknown, malformed,
+// expired or revoked token gives an error wrapping ErrUnauthorized and the
+// tokens error that says why; a store failure is returned as it is (a
+// 500, logged, its text kept from the client).
 func (a *TokenAuth) Authenticate(ctx context.Context, secret string) (Principal, error) {
 	t, err := a.v.Verify(ctx, secret)
 	switch {
-	case errors.Is(err, tokens.ErrMalformed), errors.Is(err, tokens.ErrNotFound):
+	case errors.Is(err, tokens.ErrMalformed), errors.Is(err, tokens.ErrNotFound),
+		errors.Is(err, tokens.ErrExpired), errors.Is(err, tokens.ErrRevoked):
 		return Principal{}, fmt.Errorf("%w: %w", ErrUnauthorized, err)
 	case err != nil:
 		return Principal{}, err
@@ -43,6 +50,8 @@ func (a *TokenAuth) Authenticate(ctx context.Context, secret string) (Principal,
 		p.Role = RoleAdmin
 	case tokens.Inspector:
 		p.Role = RoleInspector
+	case tokens.Operator:
+		p.Role = RoleOperator
 	case tokens.Department:
 		p.Role = RoleDepartment
 	default:
@@ -51,47 +60,74 @@ func (a *TokenAuth) Authenticate(ctx context.Context, secret string) (Principal,
 	return p, nil
 }
 
+// Cached reports whether Authenticate would accept secret without reading
+// the store (see tokens.Verifier.Cached).
+func (a *TokenAuth) Cached(secret string) bool { return a.v.Cached(secret) }
+
 // authRealm is the realm of the WWW-Authenticate challenges.
 const authRealm = `Bearer realm="citytwin"`
 
-// authMiddleware authenticates every request and applies the rate limit.
+// cacheReporter is an Authenticator that can tell which secrets it answers
+// from memory; the middleware takes the address's lookup bucket for every
+// other one before calling Authenticate. TokenAuth is one; an
+// Authenticator that is not is taken to read a store for every secret.
+type cacheReporter interface {
+	Cached(secret string) bool
+}
+
+// authMiddleware authenticates every request and applies the rate limits
+// (Config.RateLimit, Config.Limits), all before any handler runs.
 //
-//   - No Authorization header: the public when Config.AllowAnonymous is
-//     set (rate-limited per client IP), else 401 with a Bearer challenge.
-//   - "Authorization: Bearer <token>": s.auth decides; a token it does not
-//     know is a 401 with error="invalid_token" (and counts against the
-//     client IP's bucket, so guessing tokens gets a 429 soon).
-//   - Any other Authorization scheme, or an empty token: 401.
+//   - The client address is the peer's, or from X-Forwarded-For when the
+//     peer is a trusted proxy (clientIP); echo's RealIP (the access log)
+//     is made to agree.
+//   - "Authorization: Bearer <token>": a token the Authenticator does not
+//     answer from its cache first takes one request from the client
+//     address's Lookup bucket (429 when it is empty: the store is never
+//     asked), then s.auth decides; an unknown, expired or revoked token is
+//     a 401 with error="invalid_token" and a reason ("unknown token",
+//     "token expired", "token revoked", "malformed token").
+//   - Any other Authorization scheme, an empty token, or no token when
+//     Config.AllowAnonymous is off: the Lookup bucket, then 401.
+//   - No Authorization header: the public when Config.AllowAnonymous is set.
 //   - Without an Authenticator (s.auth nil) everybody is the public, and
 //     401 when AllowAnonymous is not set.
-//   - A known token is rate-limited per token (its TokenID), whatever IP
-//     it comes from; anonymous callers per client address (see clientIP).
+//   - Then the request takes one from its client's bucket: a token's by
+//     its ID whatever address it comes from, the public's by address; tile
+//     routes in the Tiles buckets, everything else in its role's.
 //
-// Over the limit the answer is 429 with Retry-After in seconds. Each
+// Over a limit the answer is 429 with Retry-After in seconds. Each
 // middleware built has its own buckets: there is no package state.
 func (s *Server) authMiddleware() echo.MiddlewareFunc {
-	lim := newLimiter(s.cfg.RateLimit.PerSecond, s.cfg.RateLimit.Burst, nil)
-	fromXFF := echo.ExtractIPFromXFFHeader()
+	lim := newLimiters(s.cfg)
+	proxies := s.cfg.TrustedProxies
+	if s.echo != nil {
+		s.echo.IPExtractor = func(r *http.Request) string { return clientIP(r, proxies) }
+	}
+	cache, _ := s.auth.(cacheReporter)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			ipKey := "ip:" + s.clientIP(c, fromXFF)
+			ip := clientIP(c.Request(), proxies)
 			secret, present, err := bearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
 			if err != nil {
-				if ok, wait := lim.allow(ipKey); !ok {
-					return rateLimited(wait)
+				if err := take(lim.lookup, "ip:"+ip); err != nil {
+					return err
 				}
-				return unauthorized(err.Error(), true)
+				return unauthorized(err.Error(), "malformed Authorization header", true)
 			}
 			p := Principal{Role: RolePublic}
-			key := ipKey
+			key := "ip:" + ip
 			switch {
 			case present && s.auth != nil:
+				if cache == nil || !cache.Cached(secret) {
+					if err := take(lim.lookup, "ip:"+ip); err != nil {
+						return err
+					}
+				}
 				p, err = s.auth.Authenticate(c.Request().Context(), secret)
 				if errors.Is(err, ErrUnauthorized) {
-					if ok, wait := lim.allow(ipKey); !ok {
-						return rateLimited(wait)
-					}
-					return unauthorized("the token is not valid", true)
+					reason := tokenReason(err)
+					return unauthorized("the token is not valid: "+reason, reason, true)
 				}
 				if err != nil {
 					return err
@@ -101,13 +137,13 @@ func (s *Server) authMiddleware() echo.MiddlewareFunc {
 				}
 			case !s.cfg.AllowAnonymous:
 				// No token, or no Authenticator to check one with.
-				if ok, wait := lim.allow(ipKey); !ok {
-					return rateLimited(wait)
+				if err := take(lim.lookup, "ip:"+ip); err != nil {
+					return err
 				}
-				return unauthorized("this server needs a token: send Authorization: Bearer <token>", false)
+				return unauthorized("this server needs a token: send Authorization: Bearer <token>", "", false)
 			}
-			if ok, wait := lim.allow(key); !ok {
-				return rateLimited(wait)
+			if err := take(lim.forRequest(c.Path(), p.Role), key); err != nil {
+				return err
 			}
 			c.Set(principalKey, p)
 			return next(c)
@@ -115,16 +151,19 @@ func (s *Server) authMiddleware() echo.MiddlewareFunc {
 	}
 }
 
-// clientIP is the address a request is rate-limited by: the echo
-// IPExtractor when the server sets one, else X-Forwarded-For only from a
-// loopback or private-network peer (a proxy in front), else the peer
-// address. (echo's RealIP without an IPExtractor believes
-// X-Forwarded-For from anyone, which would let a client pick its bucket.)
-func (s *Server) clientIP(c echo.Context, fromXFF echo.IPExtractor) string {
-	if s.echo != nil && s.echo.IPExtractor != nil {
-		return s.echo.IPExtractor(c.Request())
+// tokenReason says in a few words why a token was refused.
+func tokenReason(err error) string {
+	switch {
+	case errors.Is(err, tokens.ErrExpired):
+		return "token expired"
+	case errors.Is(err, tokens.ErrRevoked):
+		return "token revoked"
+	case errors.Is(err, tokens.ErrMalformed):
+		return "malformed token"
+	case errors.Is(err, tokens.ErrNotFound):
+		return "unknown token"
 	}
-	return fromXFF(c.Request())
+	return "invalid token"
 }
 
 // bearerToken reads an Authorization header: present is false when it is
@@ -147,13 +186,17 @@ func bearerToken(h string) (token string, present bool, err error) {
 }
 
 // unauthorized is a 401 problem with a Bearer challenge; invalid adds the
-// RFC 6750 error code for a token that was sent but is not valid. The
-// detail never quotes the token.
-func unauthorized(detail string, invalid bool) *Problem {
+// RFC 6750 error code for a token that was sent but is not valid, and
+// reason, when set, is the problem's reason for the Authorization field.
+// Neither the detail nor the reason ever quotes the token.
+func unauthorized(detail, reason string, invalid bool) *Problem {
 	q := newProblem(http.StatusUnauthorized, "unauthorized", detail)
+	if reason != "" {
+		q.Field, q.Reason = "Authorization", reason
+	}
 	challenge := authRealm
 	if invalid {
-		challenge += `, error="invalid_token"`
+		challenge += `, error="invalid_token", error_description="` + reason + `"`
 	}
 	q.header = http.Header{"Www-Authenticate": {challenge}}
 	return q

@@ -2,16 +2,20 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"citytwin/parts"
+	"citytwin/store/gpkg"
 	"citytwin/tokens"
 )
 
@@ -231,7 +235,10 @@ func doFrom(c *city, ip, path, token string) *httptest.ResponseRecorder {
 // TestRateLimit checks the token buckets: per token, per client address
 // for anonymous callers and failed tokens, 429 with Retry-After.
 func TestRateLimit(t *testing.T) {
-	c := newTokenCity(t, func(cfg *Config) { cfg.RateLimit = RateLimit{PerSecond: 0.01, Burst: 3} })
+	c := newTokenCity(t, func(cfg *Config) {
+		cfg.RateLimit = RateLimit{PerSecond: 0.01, Burst: 3}
+		cfg.Limits.Lookup = RateLimit{PerSecond: 0.01, Burst: 3}
+	})
 	path := "/ogc/conformance"
 	limited := func(rec *httptest.ResponseRecorder) {
 		t.Helper()
@@ -271,21 +278,19 @@ func TestRateLimit(t *testing.T) {
 	}
 	guess, _ := tokens.Generate(nil)
 	limited(doFrom(c.city, "203.0.113.7", path, guess))
-	// A spoofed X-Forwarded-For from a public address does not buy a
-	// fresh bucket; from a proxy on the private network it names the client.
-	r := httptest.NewRequest(http.MethodGet, path, nil)
-	r.RemoteAddr = "203.0.113.1:5000"
-	r.Header.Set("X-Forwarded-For", "198.51.100.77")
-	rec := httptest.NewRecorder()
-	c.srv.Handler().ServeHTTP(rec, r)
-	limited(rec)
-	r = httptest.NewRequest(http.MethodGet, path, nil)
-	r.RemoteAddr = "10.0.0.5:5000"
-	r.Header.Set("X-Forwarded-For", "198.51.100.77")
-	rec = httptest.NewRecorder()
-	c.srv.Handler().ServeHTTP(rec, r)
-	if rec.Code != 200 {
-		t.Errorf("a client behind a private proxy was limited by another's bucket: %d", rec.Code)
+	// A spoofed X-Forwarded-For from a peer that is not a trusted proxy
+	// (there is none here: not even a private address is) does not buy a
+	// fresh bucket.
+	for _, peer := range []string{"203.0.113.1", "10.0.0.5"} {
+		for range 4 {
+			doFrom(c.city, peer, path, "")
+		}
+		r := httptest.NewRequest(http.MethodGet, path, nil)
+		r.RemoteAddr = peer + ":5000"
+		r.Header.Set("X-Forwarded-For", "198.51.100.77")
+		rec := httptest.NewRecorder()
+		c.srv.Handler().ServeHTTP(rec, r)
+		limited(rec)
 	}
 	// Operational endpoints are never limited.
 	for range 5 {
@@ -366,5 +371,179 @@ func TestAuthWithoutAuthenticator(t *testing.T) {
 				t.Error("a token nobody checked showed private fields")
 			}
 		})
+	}
+}
+
+// TestRateLimitTrustedProxy checks that X-Forwarded-For names the client
+// only from a trusted proxy, and then by its right-most untrusted address.
+func TestRateLimitTrustedProxy(t *testing.T) {
+	c := newTokenCity(t, func(cfg *Config) {
+		cfg.RateLimit = RateLimit{PerSecond: 0.01, Burst: 2}
+		cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/24")}
+	})
+	send := func(peer, xff string) int {
+		r := httptest.NewRequest(http.MethodGet, "/ogc/conformance", nil)
+		r.RemoteAddr = peer + ":5000"
+		if xff != "" {
+			r.Header.Set("X-Forwarded-For", xff)
+		}
+		rec := httptest.NewRecorder()
+		c.srv.Handler().ServeHTTP(rec, r)
+		return rec.Code
+	}
+	// Two clients behind the proxy: each has its own bucket.
+	for range 2 {
+		if code := send("10.0.0.5", "198.51.100.1"); code != 200 {
+			t.Fatalf("client 1 behind the proxy: %d", code)
+		}
+	}
+	if code := send("10.0.0.5", "198.51.100.1"); code != 429 {
+		t.Errorf("client 1 over its burst: %d, want 429", code)
+	}
+	if code := send("10.0.0.5", "198.51.100.2"); code != 200 {
+		t.Errorf("client 2 behind the same proxy was limited with client 1: %d", code)
+	}
+	// Client 1 cannot escape by prepending addresses: the proxy appends
+	// the address it saw, the right-most untrusted one counts.
+	if code := send("10.0.0.5", "203.0.113.99, 198.51.100.1"); code != 429 {
+		t.Errorf("a spoofed left-most address bought a new bucket: %d", code)
+	}
+	// The same header from an untrusted peer counts for nothing: its key
+	// is the peer, whatever the header says.
+	for range 2 {
+		send("203.0.113.50", "198.51.100.3")
+	}
+	if code := send("203.0.113.50", "198.51.100.4"); code != 429 {
+		t.Errorf("an untrusted peer changed its key with X-Forwarded-For: %d", code)
+	}
+}
+
+// countingTokens counts the store lookups of tokens.
+type countingTokens struct {
+	tokens.Manager
+	lookups atomic.Int64
+}
+
+func (c *countingTokens) TokenByHash(ctx context.Context, h []byte) (tokens.Token, error) {
+	c.lookups.Add(1)
+	return c.Manager.TokenByHash(ctx, h)
+}
+
+// newCountingCity serves the test city with TokenAuth over its store,
+// counting the store's token lookups.
+func newCountingCity(t *testing.T, tweak func(*Config)) (*city, *countingTokens) {
+	t.Helper()
+	c := newCity(t)
+	st := &countingTokens{Manager: c.store}
+	cfg := DefaultConfig()
+	cfg.Logger = nil
+	tweak(&cfg)
+	srv, err := New(cfg, c.twin, c.tiles, NewTokenAuth(st, tokens.VerifierOptions{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.SetReady(true)
+	c.srv = srv
+	return c, st
+}
+
+// TestUnknownTokenFlood checks that a flood of one unknown token is
+// answered from the negative cache, and that a flood of made-up tokens
+// from one address is cut by the Lookup bucket before the store.
+func TestUnknownTokenFlood(t *testing.T) {
+	c, st := newCountingCity(t, func(cfg *Config) {
+		cfg.RateLimit = RateLimit{PerSecond: 1000, Burst: 1000}
+		cfg.Limits.Lookup = RateLimit{PerSecond: 1000, Burst: 1000}
+	})
+	bad, _ := tokens.Generate(nil)
+	for i := range 500 {
+		rec := doFrom(c, fmt.Sprintf("203.0.113.%d", i%200), "/ogc/conformance", bad)
+		if rec.Code != 401 {
+			t.Fatalf("request %d with an unknown token: %d", i, rec.Code)
+		}
+	}
+	if n := st.lookups.Load(); n != 1 {
+		t.Errorf("500 requests with one unknown token made %d store lookups, want 1 (negative cache)", n)
+	}
+
+	c, st = newCountingCity(t, func(cfg *Config) { cfg.Limits.Lookup = RateLimit{PerSecond: 1, Burst: 20} })
+	refused := 0
+	for range 200 {
+		guess, _ := tokens.Generate(nil)
+		switch code := doFrom(c, "203.0.113.7", "/ogc/conformance", guess).Code; code {
+		case 429:
+			refused++
+		case 401:
+		default:
+			t.Fatalf("a made-up token: %d", code)
+		}
+	}
+	if n := st.lookups.Load(); n > 21 || refused < 179 {
+		t.Errorf("200 made-up tokens from one address: %d store lookups, %d refused; want <= 21 lookups (the Lookup burst)", n, refused)
+	}
+	// Another address is not held back, nor is a valid token.
+	secret, _, err := tokens.Issue(context.Background(), c.store, tokens.Inspector, "", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := doFrom(c, "203.0.113.8", "/ogc/conformance", secret).Code; code != 200 {
+		t.Errorf("a valid token from another address: %d", code)
+	}
+}
+
+// TestExpiredRevokedTokens runs a server over a GeoPackage store and
+// checks that an expired token gets 401 "token expired", and that a token
+// revoked in the store by another handle (as `citytwin token revoke` does
+// while the server runs) gets 401 "token revoked" within a second.
+func TestExpiredRevokedTokens(t *testing.T) {
+	c := newTokenCity(t, func(*Config) {})
+	ctx := context.Background()
+	hs := httptest.NewServer(c.srv.Handler())
+	defer hs.Close()
+	get := func(secret string) (int, map[string]any) {
+		t.Helper()
+		r, _ := http.NewRequest(http.MethodGet, hs.URL+"/parts/"+codeCover, nil)
+		r.Header.Set("Authorization", "Bearer "+secret)
+		res, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(res.Body).Decode(&m)
+		return res.StatusCode, m
+	}
+
+	expired, _, err := tokens.IssueSpec(ctx, c.store, tokens.Spec{Role: tokens.Inspector, TTL: time.Hour}, time.Now().Add(-2*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, m := get(expired); code != 401 || m["reason"] != "token expired" || m["field"] != "Authorization" {
+		t.Errorf("expired token: %d %v, want 401 with reason \"token expired\"", code, m)
+	}
+	fresh, _, err := tokens.IssueSpec(ctx, c.store, tokens.Spec{Role: tokens.Inspector, TTL: time.Hour}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := get(fresh); code != 200 {
+		t.Fatalf("a fresh token with a TTL: %d", code)
+	}
+
+	// Revoked through a second handle on the file, behind the server's back.
+	secret := c.secret["inspector"]
+	if code, _ := get(secret); code != 200 {
+		t.Fatalf("before the revocation: %d", code)
+	}
+	other, err := gpkg.OpenTokens(ctx, c.store.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := tokens.Revoke(ctx, other, secret, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(tokens.MaxTTL)
+	if code, m := get(secret); code != 401 || m["reason"] != "token revoked" {
+		t.Errorf("%v after the revocation: %d %v, want 401 \"token revoked\"", tokens.MaxTTL, code, m)
 	}
 }

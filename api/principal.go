@@ -27,8 +27,13 @@ type Role string
 
 // Roles.
 const (
-	RolePublic     Role = "public"
-	RoleInspector  Role = "inspector"
+	RolePublic    Role = "public"
+	RoleInspector Role = "inspector"
+	// RoleOperator is the dispatcher of the supervision and command
+	// centres (受理员 / 派遣员): it registers, rejects, dispatches,
+	// verifies, closes, suspends, resumes and supervises cases, and reads
+	// like an inspector; it edits no component.
+	RoleOperator   Role = "operator"
 	RoleDepartment Role = "department"
 	RoleAdmin      Role = "admin"
 )
@@ -68,13 +73,13 @@ func principalOf(c echo.Context) Principal {
 // "inspector", "admin" or "department:<code>".
 func ParsePrincipal(s string) (Principal, error) {
 	switch Role(s) {
-	case RolePublic, RoleInspector, RoleAdmin:
+	case RolePublic, RoleInspector, RoleOperator, RoleAdmin:
 		return Principal{Role: Role(s)}, nil
 	}
 	if dept, ok := strings.CutPrefix(s, string(RoleDepartment)+":"); ok && dept != "" {
 		return Principal{Role: RoleDepartment, Dept: dept}, nil
 	}
-	return Principal{}, badInput("role", "%q is not public, inspector, admin or department:<code>", s)
+	return Principal{}, badInput("role", "%q is not public, inspector, operator, admin or department:<code>", s)
 }
 
 // String gives the textual form that ParsePrincipal reads.
@@ -90,7 +95,7 @@ func (p Principal) anonymous() bool { return p.TokenID == "" && p.Role == RolePu
 // seesPrivate reports whether p may read a component's photo and note.
 func (p Principal) seesPrivate() bool {
 	switch p.Role {
-	case RoleInspector, RoleDepartment, RoleAdmin:
+	case RoleInspector, RoleOperator, RoleDepartment, RoleAdmin:
 		return true
 	}
 	return false
@@ -198,4 +203,17 @@ func geomEqual(a, b orb.Geometry) bool {
 		return a == nil && b == nil
 	}
 	return orb.Equal(a, b)
+}
+
+// mayManageTokens checks an API token action (list, create, revoke):
+// admins only.
+func (p Principal) mayManageTokens(action string) error {
+	if p.Role == RoleAdmin {
+		return nil
+	}
+	reason := "only an admin manages API tokens"
+	if p.anonymous() {
+		reason = "managing API tokens needs an admin token"
+	}
+	return &RightsError{Principal: p, Action: action, Reason: reason}
 }

@@ -3,6 +3,7 @@ package tokens
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Sentinel errors of the package. Match them with errors.Is.
@@ -16,6 +17,15 @@ var (
 	// ErrInvalidRole reports a role that is not inspector, department or
 	// admin, or a department role without a department.
 	ErrInvalidRole = errors.New("tokens: invalid role")
+	// ErrExpired reports a token past its expiry time.
+	ErrExpired = errors.New("tokens: token expired")
+	// ErrRevoked reports a token that was revoked.
+	ErrRevoked = errors.New("tokens: token revoked")
+	// ErrInvalidTTL reports a negative lifetime given to IssueSpec.
+	ErrInvalidTTL = errors.New("tokens: invalid ttl")
+	// ErrAmbiguous reports a token ID (a hash prefix) that names more than
+	// one token.
+	ErrAmbiguous = errors.New("tokens: ambiguous token id")
 )
 
 // FormatError is a string that is not a well-formed token. It never
@@ -45,3 +55,37 @@ func (e *RoleError) Error() string {
 
 // Unwrap makes errors.Is(err, ErrInvalidRole) true.
 func (e *RoleError) Unwrap() error { return ErrInvalidRole }
+
+// StateError is a known token that is no longer accepted: expired or
+// revoked. It names the token by its ID, never by its secret.
+type StateError struct {
+	ID  string
+	At  time.Time // when it expired or was revoked
+	Err error     // ErrExpired or ErrRevoked
+}
+
+func (e *StateError) Error() string {
+	what := "expired"
+	if e.Err == ErrRevoked {
+		what = "revoked"
+	}
+	return fmt.Sprintf("tokens: token %s %s at %s", e.ID, what, e.At.UTC().Format(time.RFC3339))
+}
+
+// Unwrap makes errors.Is(err, ErrExpired) or errors.Is(err, ErrRevoked) true.
+func (e *StateError) Unwrap() error { return e.Err }
+
+// RefError is a reference to a token (an ID or a secret) that names no
+// token or more than one. Ref is the ID as given, or "ct_..." for a secret.
+type RefError struct {
+	Ref    string
+	Reason string
+	Err    error // ErrNotFound, ErrAmbiguous or ErrMalformed
+}
+
+func (e *RefError) Error() string {
+	return fmt.Sprintf("tokens: token %q: %s", e.Ref, e.Reason)
+}
+
+// Unwrap gives ErrNotFound, ErrAmbiguous or ErrMalformed.
+func (e *RefError) Unwrap() error { return e.Err }

@@ -27,26 +27,43 @@ type Role string
 // Roles a token can carry.
 const (
 	Inspector  Role = "inspector"  // field inspector (城管通): reads everything, reports states
+	Operator   Role = "operator"   // dispatcher of the supervision and command centres: runs cases
 	Department Role = "department" // a department: edits the components it owns
 	Admin      Role = "admin"      // everything
 )
 
-// ParseRole accepts inspector, department or admin.
+// ParseRole accepts inspector, operator, department or admin.
 func ParseRole(s string) (Role, error) {
 	switch r := Role(s); r {
-	case Inspector, Department, Admin:
+	case Inspector, Operator, Department, Admin:
 		return r, nil
 	}
-	return "", &RoleError{Role: s, Reason: "want inspector, department or admin"}
+	return "", &RoleError{Role: s, Reason: "want inspector, operator, department or admin"}
 }
 
 // Token is what the store keeps of an issued token: never the secret, only
-// its SHA-256 hash, with the role and department it grants.
+// its SHA-256 hash, with the role and department it grants, and when it
+// stops being accepted.
 type Token struct {
 	Hash    []byte    // SHA-256 of the secret (32 bytes)
-	Role    Role      // inspector, department or admin
+	Role    Role      // inspector, operator, department or admin
 	Dept    string    // department code; required for the department role
 	Created time.Time // when it was issued (UTC)
+	Expires time.Time // when it stops being accepted (UTC); zero: never
+	Revoked time.Time // when it was revoked (UTC); zero: not revoked
+}
+
+// Usable reports whether the token is accepted at now: nil, or a
+// *StateError wrapping ErrRevoked or ErrExpired. A token expires at the
+// instant Expires.
+func (t Token) Usable(now time.Time) error {
+	if !t.Revoked.IsZero() {
+		return &StateError{ID: t.ID(), At: t.Revoked, Err: ErrRevoked}
+	}
+	if !t.Expires.IsZero() && !now.Before(t.Expires) {
+		return &StateError{ID: t.ID(), At: t.Expires, Err: ErrExpired}
+	}
+	return nil
 }
 
 // ID returns a short public name of the token (the first 8 bytes of its
@@ -62,10 +79,13 @@ func (t Token) ID() string {
 // department code.
 func (t Token) Validate() error {
 	if _, err := ParseRole(string(t.Role)); err != nil {
-		return &RoleError{Role: string(t.Role), Dept: t.Dept, Reason: "want inspector, department or admin"}
+		return &RoleError{Role: string(t.Role), Dept: t.Dept, Reason: "want inspector, operator, department or admin"}
 	}
 	if t.Role == Department && t.Dept == "" {
 		return &RoleError{Role: string(t.Role), Reason: "a department token needs a department code (--dept)"}
+	}
+	if !t.Expires.IsZero() && t.Expires.Before(t.Created) {
+		return fmt.Errorf("%w: expires %s before it was created %s", ErrInvalidTTL, t.Expires.Format(time.RFC3339), t.Created.Format(time.RFC3339))
 	}
 	if len(t.Hash) != sha256.Size {
 		return fmt.Errorf("tokens: hash has %d bytes, want %d", len(t.Hash), sha256.Size)

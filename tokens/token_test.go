@@ -287,3 +287,206 @@ func TestVerifierConcurrent(t *testing.T) {
 		t.Errorf("cache holds %d tokens, want at most 4", n)
 	}
 }
+
+// TestVerifierStates checks that expired and revoked tokens are refused,
+// from the cache too, and that a revocation in the store counts within
+// MaxTTL even for a token the verifier has cached.
+func TestVerifierStates(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	st := &countingStore{}
+	secret, tok, err := IssueSpec(ctx, st, Spec{Role: Inspector, TTL: time.Hour}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tok.Expires.Equal(now.Add(time.Hour)) {
+		t.Fatalf("Expires = %v, want %v", tok.Expires, now.Add(time.Hour))
+	}
+	v := NewVerifier(st, VerifierOptions{TTL: time.Hour, Now: clock}) // cut to MaxTTL
+	if _, err := v.Verify(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	if !v.Cached(secret) {
+		t.Error("Cached = false right after a successful Verify")
+	}
+	// Revoked in the store behind the verifier's back (another replica).
+	if _, err := st.RevokeToken(ctx, tok.Hash, now); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(MaxTTL - time.Millisecond)
+	if _, err := v.Verify(ctx, secret); err != nil {
+		t.Errorf("within the cache TTL: %v (the cache is allowed to answer)", err)
+	}
+	now = now.Add(time.Millisecond)
+	_, err = v.Verify(ctx, secret)
+	var se *StateError
+	if !errors.Is(err, ErrRevoked) || !errors.As(err, &se) || se.ID != tok.ID() {
+		t.Fatalf("Verify %v after the revocation = %v, want a *StateError wrapping ErrRevoked", MaxTTL, err)
+	}
+	if strings.Contains(err.Error(), secret) {
+		t.Error("the error quotes the secret")
+	}
+	if v.Cached(secret) {
+		t.Error("Cached = true for a revoked token")
+	}
+
+	// Expiry is checked on every use, cached or not.
+	secret2, _, err := IssueSpec(ctx, st, Spec{Role: Admin, TTL: 10 * time.Second}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(9500 * time.Millisecond)
+	if _, err := v.Verify(ctx, secret2); err != nil {
+		t.Fatal(err)
+	}
+	reads := st.reads.Load()
+	now = now.Add(500 * time.Millisecond)
+	if _, err := v.Verify(ctx, secret2); !errors.Is(err, ErrExpired) {
+		t.Errorf("Verify at expiry = %v, want ErrExpired", err)
+	}
+	if st.reads.Load() != reads {
+		t.Error("an expired cached token was read again within the TTL")
+	}
+	if _, _, err := IssueSpec(ctx, st, Spec{Role: Admin, TTL: -time.Second}, now); !errors.Is(err, ErrInvalidTTL) {
+		t.Errorf("negative TTL: %v, want ErrInvalidTTL", err)
+	}
+}
+
+// TestVerifierNegativeCache checks that a flood of one unknown token reads
+// the store once per NegativeTTL.
+func TestVerifierNegativeCache(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	st := &countingStore{}
+	v := NewVerifier(st, VerifierOptions{NegativeTTL: 2 * time.Second, Size: 4, Now: func() time.Time { return now }})
+	unknown, _ := Generate(nil)
+	for range 1000 {
+		if _, err := v.Verify(ctx, unknown); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("Verify(unknown) = %v", err)
+		}
+	}
+	if n := st.reads.Load(); n != 1 {
+		t.Errorf("1000 checks of one unknown token read the store %d times, want 1", n)
+	}
+	// A token issued meanwhile is found once the entry is stale.
+	now = now.Add(2 * time.Second)
+	if _, err := v.Verify(ctx, unknown); !errors.Is(err, ErrNotFound) || st.reads.Load() != 2 {
+		t.Errorf("after NegativeTTL: %v, %d reads; want a second read", err, st.reads.Load())
+	}
+	// The negative cache stays bounded.
+	for range 100 {
+		s, _ := Generate(nil)
+		_, _ = v.Verify(ctx, s)
+	}
+	if n := len(v.neg); n > 16 {
+		t.Errorf("the negative cache holds %d secrets, want at most 16", n)
+	}
+	off := NewVerifier(st, VerifierOptions{NegativeTTL: -1})
+	before := st.reads.Load()
+	for range 3 {
+		_, _ = off.Verify(ctx, unknown)
+	}
+	if st.reads.Load()-before != 3 {
+		t.Error("NegativeTTL < 0 still cached an unknown token")
+	}
+}
+
+// slowStore blocks TokenByHash until release is closed.
+type slowStore struct {
+	countingStore
+	release chan struct{}
+}
+
+func (s *slowStore) TokenByHash(ctx context.Context, h []byte) (Token, error) {
+	<-s.release
+	return s.countingStore.TokenByHash(ctx, h)
+}
+
+// TestVerifierSharedLookup checks that concurrent checks of one secret
+// that is not cached share one store read.
+func TestVerifierSharedLookup(t *testing.T) {
+	ctx := context.Background()
+	st := &slowStore{release: make(chan struct{})}
+	secret, _, err := Issue(ctx, &st.countingStore, Inspector, "", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := NewVerifier(st, VerifierOptions{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 32)
+	for range 32 {
+		wg.Go(func() {
+			if _, err := v.Verify(ctx, secret); err != nil {
+				errs <- err
+			}
+		})
+	}
+	time.Sleep(50 * time.Millisecond)
+	close(st.release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := st.reads.Load(); n != 1 {
+		t.Errorf("32 concurrent checks read the store %d times, want 1", n)
+	}
+}
+
+func TestFindRevoke(t *testing.T) {
+	ctx := context.Background()
+	var st Memory
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	secret, tok, err := Issue(ctx, &st, Inspector, "", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := Generate(nil)
+	tests := map[string]struct {
+		ref  string
+		want error
+	}{
+		"secret":         {secret, nil},
+		"id":             {tok.ID(), nil},
+		"id upper case":  {strings.ToUpper(tok.ID()), nil},
+		"short prefix":   {tok.ID()[:MinIDLen], nil},
+		"too short":      {tok.ID()[:MinIDLen-1], ErrMalformed},
+		"not hex":        {"zzzzzzzzzz", ErrMalformed},
+		"unknown id":     {"0000000000000000", ErrNotFound},
+		"unknown secret": {other, ErrNotFound},
+		"bad secret":     {"ct_abc", ErrMalformed},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := Find(ctx, &st, tc.ref)
+			if tc.want == nil {
+				if err != nil || got.ID() != tok.ID() {
+					t.Fatalf("Find = %v, %v; want %s", got.ID(), err, tok.ID())
+				}
+				return
+			}
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("Find = %v, want %v", err, tc.want)
+			}
+			if strings.HasPrefix(tc.ref, Prefix) && strings.Contains(err.Error(), tc.ref) {
+				t.Errorf("error %q quotes the secret", err)
+			}
+		})
+	}
+	got, err := Revoke(ctx, &st, tok.ID(), now.Add(time.Minute))
+	if err != nil || !got.Revoked.Equal(now.Add(time.Minute)) {
+		t.Fatalf("Revoke = %+v, %v", got, err)
+	}
+	again, err := Revoke(ctx, &st, secret, now.Add(time.Hour))
+	if err != nil || !again.Revoked.Equal(got.Revoked) {
+		t.Errorf("a second Revoke = %v, %v; want the first time kept", again.Revoked, err)
+	}
+	if err := again.Usable(now); !errors.Is(err, ErrRevoked) {
+		t.Errorf("Usable after Revoke = %v", err)
+	}
+	list, err := st.ListTokens(ctx)
+	if err != nil || len(list) != 1 || list[0].Revoked.IsZero() {
+		t.Errorf("ListTokens = %+v, %v", list, err)
+	}
+}
