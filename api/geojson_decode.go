@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -342,7 +343,17 @@ func checkSimple(g orb.Geometry, max int) error {
 // polygonIntersection describes where a polygon is not simple, or "".
 // Within a ring, segments that are not neighbours may not touch, and
 // neighbours may not fold back onto each other; rings may not cross.
+//
+// The segments are swept in order of their lowest y, and only the pairs
+// whose boxes overlap are tested: O(n log n) plus the overlapping pairs,
+// instead of every pair (12.5 million for 5,000 vertices).
 func polygonIntersection(p orb.Polygon) string {
+	type seg struct {
+		ring, i, n int // ring, index in the ring, segments of the ring
+		a, b       orb.Point
+		box        orb.Bound
+	}
+	var segs []seg
 	for ri, r := range p {
 		r = dropRepeats(r)
 		if len(r) < 4 {
@@ -350,29 +361,47 @@ func polygonIntersection(p orb.Polygon) string {
 		}
 		n := len(r) - 1 // segments; the ring is closed
 		for i := 0; i < n; i++ {
-			a, b := r[i], r[i+1]
-			for j := i + 1; j < n; j++ {
-				c, d := r[j], r[j+1]
-				adjacent := j == i+1 || (i == 0 && j == n-1)
-				if adjacent {
-					// Sharing a vertex is fine; folding back is not.
-					if orient(a, b, c) == 0 && orient(a, b, d) == 0 && foldsBack(a, b, c, d) {
-						return fmt.Sprintf("ring %d folds back on itself at segment %d", ri, j)
-					}
-					continue
-				}
-				if segmentsTouch(a, b, c, d) {
-					return fmt.Sprintf("ring %d: segment %d crosses segment %d", ri, i, j)
-				}
-			}
+			segs = append(segs, seg{ring: ri, i: i, n: n, a: r[i], b: r[i+1], box: orb.Bound{Min: r[i], Max: r[i]}.Extend(r[i+1])})
 		}
 	}
-	for ri := 0; ri < len(p); ri++ {
-		for rj := ri + 1; rj < len(p); rj++ {
-			if ringsCross(p[ri], p[rj]) {
-				return fmt.Sprintf("ring %d crosses ring %d", ri, rj)
+	slices.SortFunc(segs, func(x, y seg) int { return cmp.Compare(x.box.Min[1], y.box.Min[1]) })
+	var active []int
+	for k := range segs {
+		s := &segs[k]
+		live := active[:0]
+		for _, j := range active {
+			if segs[j].box.Max[1] >= s.box.Min[1] {
+				live = append(live, j)
 			}
 		}
+		active = live
+		for _, j := range active {
+			t := &segs[j]
+			if t.box.Max[0] < s.box.Min[0] || s.box.Max[0] < t.box.Min[0] {
+				continue
+			}
+			x, y := t, s // x before y in ring order
+			if x.ring > y.ring || (x.ring == y.ring && x.i > y.i) {
+				x, y = y, x
+			}
+			if x.ring != y.ring {
+				if segmentsCross(x.a, x.b, y.a, y.b) {
+					return fmt.Sprintf("ring %d crosses ring %d", x.ring, y.ring)
+				}
+				continue
+			}
+			if y.i == x.i+1 || (x.i == 0 && y.i == x.n-1) {
+				// Neighbours: sharing a vertex is fine; folding back is not.
+				if orient(x.a, x.b, y.a) == 0 && orient(x.a, x.b, y.b) == 0 && foldsBack(x.a, x.b, y.a, y.b) {
+					return fmt.Sprintf("ring %d folds back on itself at segment %d", x.ring, y.i)
+				}
+				continue
+			}
+			if segmentsTouch(x.a, x.b, y.a, y.b) {
+				return fmt.Sprintf("ring %d: segment %d crosses segment %d", x.ring, x.i, y.i)
+			}
+		}
+		active = append(active, k)
 	}
 	return ""
 }
@@ -408,17 +437,6 @@ func foldsBack(a, b, c, d orb.Point) bool {
 	}
 	// Overlap when u and v lie on the same side of s.
 	return (u[0]-s[0])*(v[0]-s[0])+(u[1]-s[1])*(v[1]-s[1]) > 0
-}
-
-func ringsCross(r1, r2 orb.Ring) bool {
-	for i := 0; i+1 < len(r1); i++ {
-		for j := 0; j+1 < len(r2); j++ {
-			if segmentsCross(r1[i], r1[i+1], r2[j], r2[j+1]) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // orient is the sign of the turn a->b->c: 1 left, -1 right, 0 collinear.

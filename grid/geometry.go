@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"citytwin/spatial"
+
 	"github.com/paulmach/orb"
 )
 
@@ -44,56 +46,6 @@ func twiceArea(r orb.Ring) float64 {
 		s += r[i][0]*r[i+1][1] - r[i+1][0]*r[i][1]
 	}
 	return s
-}
-
-// placement is where a point lies relative to a polygon.
-type placement uint8
-
-const (
-	outside placement = iota
-	boundary
-	interior
-)
-
-// place reports where pt lies relative to the closed polygon p (holes
-// excluded, their rings included in the boundary).
-//
-// The test is a crossing count along the ray from pt towards +x, with the
-// half-open rule on the y range of each edge. Each edge is evaluated with
-// its end points in a canonical order (lower point first), so an edge that
-// two grids share gets the very same verdict in both: whatever the
-// rounding, a point near a shared edge lands in exactly one of the two
-// grids, and a point that the test finds on the edge is on the boundary of
-// both. Vertices and points on edges with exactly representable products
-// (e.g. dyadic coordinates) are detected exactly.
-func place(p orb.Polygon, pt orb.Point) placement {
-	x, y := pt[0], pt[1]
-	in := false
-	for _, r := range p {
-		for i := 0; i+1 < len(r); i++ {
-			a, b := r[i], r[i+1]
-			if a[1] > b[1] || (a[1] == b[1] && a[0] > b[0]) {
-				a, b = b, a
-			}
-			if y < a[1] || y > b[1] || x > max(a[0], b[0]) {
-				continue // the edge is not reached by the ray and does not hold pt
-			}
-			o := (b[0]-a[0])*(y-a[1]) - (b[1]-a[1])*(x-a[0])
-			if o == 0 {
-				if x >= min(a[0], b[0]) {
-					return boundary
-				}
-				continue
-			}
-			if o > 0 && y < b[1] {
-				in = !in
-			}
-		}
-	}
-	if in {
-		return interior
-	}
-	return outside
 }
 
 // segmentHitsBound reports whether the closed segment a-c meets the closed
@@ -144,5 +96,5 @@ func intersects(p orb.Polygon, pb, b orb.Bound) bool {
 		}
 	}
 	// No edge meets the box: the box lies wholly inside or wholly outside.
-	return place(p, b.Min) != outside
+	return spatial.Place(p, b.Min) != spatial.Outside
 }

@@ -3,6 +3,8 @@ package grid
 import (
 	"fmt"
 
+	"citytwin/spatial"
+
 	"github.com/paulmach/orb"
 )
 
@@ -15,7 +17,7 @@ import (
 // boundary of one or more grids (an edge or corner that neighbours share,
 // a hole's edge, the edge of the city) and in the interior of none belongs
 // to the one with the smallest code. Points near a shared edge land in
-// exactly one of the two grids, whatever the rounding (see place).
+// exactly one of the two grids, whatever the rounding (see spatial.Place).
 func (ix *Index) Locate(pt orb.Point) (Grid, error) {
 	l := locator{pt: pt}
 	ix.mu.RLock()
@@ -31,12 +33,12 @@ func (ix *Index) Locate(pt orb.Point) (Grid, error) {
 type locator struct {
 	pt   orb.Point
 	best *entry
-	at   placement // where pt lies in best
+	at   spatial.Placement // where pt lies in best
 }
 
 func (l *locator) visit(_, _ [2]float64, e *entry) bool {
-	p := place(e.grid.Geometry, l.pt)
-	if p == outside {
+	p := spatial.Place(e.grid.Geometry, l.pt)
+	if p == spatial.Outside {
 		return true
 	}
 	if l.best == nil || p > l.at || (p == l.at && e.grid.Code < l.best.grid.Code) {

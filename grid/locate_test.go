@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"citytwin/spatial"
+
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
 )
@@ -64,7 +66,7 @@ func TestLocateSharedVerticesAndEdges(t *testing.T) {
 		// hold the point.
 		var holders []Code
 		for _, g := range l.grids {
-			if place(g.Geometry, pt) != outside {
+			if spatial.Place(g.Geometry, pt) != spatial.Outside {
 				holders = append(holders, g.Code)
 			}
 		}
@@ -119,7 +121,7 @@ func TestLocateNearSharedEdges(t *testing.T) {
 		var holders []Code
 		for _, c := range []Code{l.codes[i-1][j], l.codes[i][j]} {
 			g, _ := ix.Get(c)
-			if place(g.Geometry, pt) != outside {
+			if spatial.Place(g.Geometry, pt) != spatial.Outside {
 				holders = append(holders, c)
 			}
 		}

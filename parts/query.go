@@ -53,15 +53,16 @@ func (r *Registry) Search(ctx context.Context, q Query) (Page, error) {
 		return Page{}, err
 	}
 	b := q.BBox
-	return r.page(ctx, b, true, q.Filter, limit, cur, sum, b.Contains,
-		func(g orb.Geometry) bool { return spatial.Intersects(g, b) })
+	return r.page(ctx, b, q.Filter, limit, cur, sum, inBox(b))
 }
 
 // Within returns the live parts that really intersect the area (an
 // orb.Polygon or orb.MultiPolygon; holes excluded, boundaries included) and
-// pass the filter, ordered by code and paged as Search. Errors are
-// *FieldError wrapping ErrInvalidQuery (Field "area", "limit" or "cursor"),
-// or the context's error.
+// pass the filter, ordered by code and paged as Search. The area is
+// prepared (spatial.Prepared) once, so the exact test of a candidate reads
+// a few edges, not all of them; the tests run outside the registry's lock
+// (see page). Errors are *FieldError wrapping ErrInvalidQuery (Field
+// "area", "limit" or "cursor"), or the context's error.
 func (r *Registry) Within(ctx context.Context, area orb.Geometry, f Filter, limit int, cursor string) (Page, error) {
 	limit, err := checkLimit(limit)
 	if err != nil {
@@ -78,9 +79,13 @@ func (r *Registry) Within(ctx context.Context, area orb.Geometry, f Filter, limi
 	if err != nil {
 		return Page{}, err
 	}
-	return r.page(ctx, area.Bound(), false, f, limit, cur, sum,
-		func(p orb.Point) bool { return spatial.Contains(area, p) },
-		func(g orb.Geometry) bool { return spatial.IntersectsArea(g, area) })
+	pa := spatial.Prepare(area)
+	return r.page(ctx, pa.Bound(), f, limit, cur, sum, func(pt orb.Point, g orb.Geometry) bool {
+		if g == nil {
+			return pa.Contains(pt)
+		}
+		return pa.Intersects(g)
+	})
 }
 
 func checkLimit(limit int) (int, error) {
@@ -146,76 +151,6 @@ func compareHits(a, b hit) int {
 		return 1
 	}
 	return 0
-}
-
-// page runs a box search with the exact tests (pointIn for points, shapeIn
-// for lines and polygons) and builds one page. isBox says that the area is
-// the box b itself, so that the point test is b.Contains, done inline.
-func (r *Registry) page(ctx context.Context, b orb.Bound, isBox bool, f Filter, limit int, cur cursor, sum uint64,
-	pointIn func(orb.Point) bool, shapeIn func(orb.Geometry) bool) (Page, error) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	m := r.compile(f)
-	after := uint64(cur.after)
-	keep := 2*limit + 1024 // hits kept before trimming to limit+1
-	hits := make([]hit, 0, min(keep, max(1024, limit+limit/2)))
-	var tmp []hit
-	matched, rest := 0, 0
-	// Once trimmed, hits above the (limit+1)-th smallest code cannot make
-	// the page: bound skips them.
-	bound := uint64(1<<64 - 1)
-	ranked := true // every hit has an ord: sort by ord
-	err := r.tree.SearchContext(ctx, b, func(idx uint32) bool {
-		rec := &r.recs[idx]
-		if !m.all && !m.match(r, rec) {
-			return true
-		}
-		switch {
-		case rec.flags&flagShape != 0:
-			if !shapeIn(r.shapes[rec.geo]) {
-				return true
-			}
-		case isBox:
-			// b.Contains, inline.
-			p := &r.pts[rec.geo]
-			if p[1] < b.Min[1] || b.Max[1] < p[1] || p[0] < b.Min[0] || b.Max[0] < p[0] {
-				return true
-			}
-		case !pointIn(r.pts[rec.geo]):
-			return true
-		}
-		matched++
-		if rec.code <= after {
-			return true
-		}
-		rest++
-		if rec.code > bound {
-			return true
-		}
-		hits = append(hits, hit{rec.code, idx, rec.ord})
-		ranked = ranked && rec.ord != 0
-		if len(hits) >= keep {
-			tmp = sortPage(hits, tmp, ranked)
-			hits = hits[:limit+1]
-			bound = hits[limit].code
-		}
-		return true
-	})
-	if err != nil {
-		return Page{}, err
-	}
-	sortPage(hits, tmp, ranked)
-	if len(hits) > limit {
-		hits = hits[:limit]
-	}
-	pg := Page{NumberMatched: matched, Parts: make([]Part, len(hits))}
-	for i, h := range hits {
-		r.fill(&pg.Parts[i], h.idx)
-	}
-	if rest > limit {
-		pg.Next = encodeCursor(cursor{after: Code(hits[len(hits)-1].code), hash: sum})
-	}
-	return pg, nil
 }
 
 // exact runs the exact geometry test on a record.

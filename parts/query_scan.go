@@ -46,19 +46,13 @@ func (r *Registry) Scan(ctx context.Context, b orb.Bound, f Filter, fn func(e En
 }
 
 // CountByClass counts the live parts per class that pass the filter and
-// really intersect b.
+// really intersect b. It searches stripe by stripe with the exact tests
+// outside the lock (see stripeSize), so a count over the whole city does
+// not hold writers back.
 func (r *Registry) CountByClass(ctx context.Context, b orb.Bound, f Filter) (map[Class]int, error) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	m := r.compile(f)
 	var counts [10000]int32
-	shapeIn := func(g orb.Geometry) bool { return spatial.Intersects(g, b) }
-	err := r.tree.SearchContext(ctx, b, func(idx uint32) bool {
-		rec := &r.recs[idx]
-		if m.match(r, rec) && r.exact(rec, b.Contains, shapeIn) {
-			counts[rec.class()]++
-		}
-		return true
+	err := r.eachMatch(ctx, b, f, inBox(b), func(c *candidate) {
+		counts[c.code/1e6%1e4]++
 	})
 	if err != nil {
 		return nil, err

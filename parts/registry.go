@@ -14,10 +14,13 @@ import (
 // compact records with interned strings, and an R-tree of live parts.
 //
 // Concurrency: any number of readers run at once with one writer at a time
-// (a sync.RWMutex). Writes (Put, Add, Update, Retire) hold the write lock for
-// one record and one R-tree update, so readers never wait long. Searches
-// hold the read lock while they walk the tree; Scan holds it for the whole
-// walk, so its callback must not write to the registry. Strings and
+// (a sync.RWMutex). Put, the one write, holds the write lock for one record
+// and one R-tree update; it is the last step of the single write path (the
+// twin validates, checks versions and persists first). Searches over a
+// big box (Search, Within, CountByClass) walk the tree in stripes, each
+// under a short read lock, with the exact tests outside it; Scan holds the
+// lock for its whole walk (a tile's box), so its callback must not write
+// to the registry. Strings and
 // geometries in returned Parts and Entries are shared and read-only.
 //
 // At 2 million components the registry takes under 200 bytes of Go heap a
@@ -93,73 +96,6 @@ func (r *Registry) Put(p Part) (old Part, existed bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.put(&p)
-}
-
-// Add validates p, rejects a code already present (ErrExists, retired
-// codes included), sets Version to 1 and stores it.
-func (r *Registry) Add(p Part) (Part, error) {
-	if err := p.Validate(r.cat); err != nil {
-		return Part{}, err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, ok := r.codes.find(r.recs, uint64(p.Code)); ok {
-		return Part{}, fmt.Errorf("%w: %s", ErrExists, p.Code)
-	}
-	p.Version = 1
-	r.put(&p)
-	return p, nil
-}
-
-// Update validates p and replaces the live part with its code. It returns
-// ErrNotFound or ErrRetired, and ErrVersionMismatch when ifVersion is not 0
-// and not the current version. The stored part gets the current version + 1.
-func (r *Registry) Update(p Part, ifVersion uint64) (Part, error) {
-	if err := p.Validate(r.cat); err != nil {
-		return Part{}, err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	cur, err := r.current(p.Code, ifVersion)
-	if err != nil {
-		return Part{}, err
-	}
-	p.Version = uint64(r.recs[cur].version) + 1
-	r.put(&p)
-	return p, nil
-}
-
-// Retire marks the live part c retired (作废): it leaves the spatial index
-// and stays retrievable by code. Errors as for Update.
-func (r *Registry) Retire(c Code, ifVersion uint64) (Part, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	cur, err := r.current(c, ifVersion)
-	if err != nil {
-		return Part{}, err
-	}
-	var p Part
-	r.fill(&p, cur)
-	p.Retired = true
-	p.Version++
-	r.put(&p)
-	return p, nil
-}
-
-// current finds the live record of c and checks its version.
-func (r *Registry) current(c Code, ifVersion uint64) (uint32, error) {
-	idx, ok := r.codes.find(r.recs, uint64(c))
-	if !ok {
-		return 0, fmt.Errorf("%w: %s", ErrNotFound, c)
-	}
-	rec := &r.recs[idx]
-	if rec.flags&flagRetired != 0 {
-		return 0, fmt.Errorf("%w: %s", ErrRetired, c)
-	}
-	if ifVersion != 0 && ifVersion != uint64(rec.version) {
-		return 0, fmt.Errorf("%w: %s is at version %d, not %d", ErrVersionMismatch, c, rec.version, ifVersion)
-	}
-	return idx, nil
 }
 
 // put stores p under the write lock.

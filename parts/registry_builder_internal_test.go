@@ -72,19 +72,16 @@ func TestOrdSurvivesWrites(t *testing.T) {
 	}
 	p, _ := r.Get(codes[0])
 	p.Name, p.Geometry = "m", orb.Point{104.1, 30.1}
-	if _, err := r.Update(p, 0); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.Retire(codes[1], 0); err != nil {
-		t.Fatal(err)
-	}
+	p.Version++
+	r.Put(p)
+	q, _ := r.Get(codes[1])
+	q.Retired, q.Version = true, q.Version+1
+	r.Put(q)
 	if ordOf(codes[1]) != 1 || ordOf(codes[0]) != 2 {
 		t.Fatalf("ords after writes = %d, %d, want 2, 1", ordOf(codes[0]), ordOf(codes[1]))
 	}
 	c3, _ := NewCode(510104, 101, 3)
-	if _, err := r.Add(Part{Code: c3, Geometry: orb.Point{104, 30}}); err != nil {
-		t.Fatal(err)
-	}
+	r.Put(Part{Code: c3, Version: 1, Geometry: orb.Point{104, 30}})
 	if ordOf(c3) != 0 {
 		t.Fatalf("ord of a part added after Build = %d, want 0", ordOf(c3))
 	}

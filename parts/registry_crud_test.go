@@ -30,12 +30,9 @@ func TestRegistryLifecycle(t *testing.T) {
 	r := parts.NewRegistry(nil)
 	ctx := context.Background()
 	p := testPart(t, "5101040101000001")
-	got, err := r.Add(p)
-	if err != nil || got.Version != 1 {
-		t.Fatalf("Add = %+v, %v", got, err)
-	}
-	if _, err := r.Add(p); !errors.Is(err, parts.ErrExists) {
-		t.Fatalf("second Add err = %v, want ErrExists", err)
+	p.Version = 1
+	if _, existed := r.Put(p); existed {
+		t.Fatal("Put of a new code reports a part it replaced")
 	}
 	back, err := r.Get(p.Code)
 	p.Version, p.Class = 1, 101
@@ -49,15 +46,12 @@ func TestRegistryLifecycle(t *testing.T) {
 	if _, err := r.Get(p.Code + 1); !errors.Is(err, parts.ErrNotFound) {
 		t.Fatalf("Get unknown err = %v", err)
 	}
-	// Update: version check and bump.
+	// A change: Put replaces the part and returns the one it replaced.
 	p.State = parts.Intact
 	p.Geometry = orb.Point{104.07, 30.67}
-	if _, err := r.Update(p, 7); !errors.Is(err, parts.ErrVersionMismatch) {
-		t.Fatalf("Update with stale version err = %v", err)
-	}
-	up, err := r.Update(p, 1)
-	if err != nil || up.Version != 2 {
-		t.Fatalf("Update = %+v, %v", up, err)
+	p.Version = 2
+	if prev, existed := r.Put(p); !existed || prev.Version != 1 || prev.State != parts.Damaged {
+		t.Fatalf("Put replaced %+v, %v", prev, existed)
 	}
 	// The index follows the move.
 	old := orb.Bound{Min: orb.Point{104.06, 30.66}, Max: orb.Point{104.06, 30.66}}
@@ -67,21 +61,9 @@ func TestRegistryLifecycle(t *testing.T) {
 	if pg, _ := r.Search(ctx, parts.Query{BBox: orb.Bound{Min: orb.Point{104.07, 30.67}, Max: orb.Point{104.07, 30.67}}}); len(pg.Parts) != 1 || pg.Parts[0].State != parts.Intact {
 		t.Fatalf("part not found at its new place: %+v", pg)
 	}
-	// Update of an unknown code.
-	if _, err := r.Update(testPart(t, "5101040101000009"), 0); !errors.Is(err, parts.ErrNotFound) {
-		t.Fatalf("Update unknown err = %v", err)
-	}
-	// Invalid part.
-	bad := p
-	bad.Geometry = orb.LineString{{0, 0}, {1, 1}}
-	var fe *parts.FieldError
-	if _, err := r.Update(bad, 0); !errors.As(err, &fe) || fe.Field != "geometry" {
-		t.Fatalf("Update with a line for a cover err = %v", err)
-	}
 	// Retire.
-	ret, err := r.Retire(p.Code, 2)
-	if err != nil || !ret.Retired || ret.Version != 3 {
-		t.Fatalf("Retire = %+v, %v", ret, err)
+	if ret := retirePart(t, r, p.Code); !ret.Retired || ret.Version != 3 {
+		t.Fatalf("retired %+v", ret)
 	}
 	if r.Len() != 0 {
 		t.Fatalf("Len after retire = %d", r.Len())
@@ -89,12 +71,6 @@ func TestRegistryLifecycle(t *testing.T) {
 	g, err := r.Get(p.Code)
 	if !errors.Is(err, parts.ErrRetired) || g.Code != p.Code || !g.Retired {
 		t.Fatalf("Get retired = %+v, %v", g, err)
-	}
-	if _, err := r.Retire(p.Code, 0); !errors.Is(err, parts.ErrRetired) {
-		t.Fatalf("Retire twice err = %v", err)
-	}
-	if _, err := r.Update(p, 0); !errors.Is(err, parts.ErrRetired) {
-		t.Fatalf("Update retired err = %v", err)
 	}
 	if pg, _ := r.Search(ctx, parts.Query{BBox: orb.Bound{Min: orb.Point{104, 30}, Max: orb.Point{105, 31}}}); len(pg.Parts) != 0 {
 		t.Fatalf("retired part found by Search")
@@ -110,12 +86,8 @@ func TestRegistryLifecycle(t *testing.T) {
 		t.Fatalf("after Put: %+v, %v, Len %d", g, err, r.Len())
 	}
 	// Each sees every part, retired included.
-	if _, err := r.Add(testPart(t, "5101040101000002")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.Retire(p.Code, 0); err != nil {
-		t.Fatal(err)
-	}
+	addPart(t, r, testPart(t, "5101040101000002"))
+	retirePart(t, r, p.Code)
 	n := 0
 	r.Each(func(parts.Part) bool { n++; return true })
 	if n != 2 {
@@ -130,9 +102,7 @@ func TestRegistryShapesAndBounds(t *testing.T) {
 	poly := testPart(t, "5101040405000001")
 	poly.Geometry = orb.Polygon{{{104.2, 30.2}, {104.3, 30.2}, {104.3, 30.3}, {104.2, 30.2}}}
 	for _, p := range []parts.Part{line, poly} {
-		if _, err := r.Add(p); err != nil {
-			t.Fatal(err)
-		}
+		addPart(t, r, p)
 	}
 	b := r.Bounds()
 	if b.Min[0] > 104 || b.Min[1] > 30 || b.Max[0] < 104.3 || b.Max[1] < 30.3 || b.Max[0] > 104.30001 {
@@ -140,9 +110,7 @@ func TestRegistryShapesAndBounds(t *testing.T) {
 	}
 	// Update a shape in place.
 	line.Geometry = orb.LineString{{105, 31}, {105.1, 31.1}}
-	if _, err := r.Update(line, 0); err != nil {
-		t.Fatal(err)
-	}
+	updatePart(t, r, line)
 	g, _ := r.Get(line.Code)
 	if !orb.Equal(g.Geometry, line.Geometry) {
 		t.Fatalf("updated line = %v", g.Geometry)
@@ -224,13 +192,9 @@ func TestConcurrentReadersAndWriter(t *testing.T) {
 		p := g.next()
 		p.Code += 700000
 		p.Name = "新增" + p.Name
-		if _, err := r.Add(p); err != nil {
-			t.Fatal(err)
-		}
+		addPart(t, r, p)
 		if i%3 == 0 {
-			if _, err := r.Retire(codes[i], 0); err != nil {
-				t.Fatal(err)
-			}
+			retirePart(t, r, codes[i])
 		}
 	}
 	close(stop)
@@ -269,14 +233,10 @@ func TestCallerMutatingGeometryDoesNotCorruptIndex(t *testing.T) {
 	p := testPart(t, "5101040211000001")
 	line := orb.LineString{{104, 30}, {104.1, 30.1}}
 	p.Geometry = line
-	if _, err := r.Add(p); err != nil {
-		t.Fatal(err)
-	}
+	addPart(t, r, p)
 	line[0] = orb.Point{50, 10} // the caller reuses its slice
 	p.Geometry = orb.LineString{{104.2, 30.2}, {104.3, 30.3}}
-	if _, err := r.Update(p, 0); err != nil {
-		t.Fatal(err)
-	}
+	updatePart(t, r, p)
 	world := orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}
 	pg, err := r.Search(ctx, parts.Query{BBox: world})
 	if err != nil || len(pg.Parts) != 1 || pg.NumberMatched != 1 {
@@ -320,16 +280,12 @@ func TestReturnedPointsAreSnapshots(t *testing.T) {
 	moves := []orb.Point{{104.1, 30.1}, {104.2, 30.2}}
 	for _, to := range moves {
 		p.Geometry = to
-		if _, err := r.Update(p, 0); err != nil {
-			t.Fatal(err)
-		}
+		updatePart(t, r, p)
 		if g, _ := r.Get(p.Code); g.Geometry != to {
 			t.Fatalf("after the move Get = %v, want %v", g.Geometry, to)
 		}
 	}
-	if _, err := r.Retire(q.Code, 0); err != nil {
-		t.Fatal(err)
-	}
+	retirePart(t, r, q.Code)
 	if g, err := r.Get(q.Code); !errors.Is(err, parts.ErrRetired) || g.Geometry != q.Geometry {
 		t.Fatalf("retired Get = %v, %v", g.Geometry, err)
 	}
@@ -399,12 +355,8 @@ func TestBuiltShapesAreSnapshots(t *testing.T) {
 	// Writes replace shapes without touching what was returned.
 	moved := line
 	moved.Geometry = orb.LineString{{105, 31}, {105.1, 31.1}}
-	if _, err := r.Update(moved, 0); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.Retire(poly.Code, 0); err != nil {
-		t.Fatal(err)
-	}
+	updatePart(t, r, moved)
+	retirePart(t, r, poly.Code)
 	if !orb.Equal(got[line.Code], line.Geometry) || !orb.Equal(got[poly.Code], poly.Geometry) {
 		t.Fatalf("earlier results changed: %v %v", got[line.Code], got[poly.Code])
 	}

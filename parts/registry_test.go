@@ -270,16 +270,12 @@ func TestPagingWhileWriting(t *testing.T) {
 		for range 2 {
 			c := initial[rng.IntN(len(initial))]
 			if !retired[c] {
-				if _, err := r.Retire(c, 0); err != nil {
-					t.Fatal(err)
-				}
+				retirePart(t, r, c)
 				retired[c] = true
 			}
 			p := g.next()
 			p.Code += 500000 // serials away from the first generator's
-			if _, err := r.Add(p); err != nil {
-				t.Fatal(err)
-			}
+			addPart(t, r, p)
 		}
 	}
 	if !slices.IsSorted(order) {
@@ -304,9 +300,7 @@ func TestSearchEdgeCases(t *testing.T) {
 		return parts.Part{Code: c, Geometry: g}
 	}
 	add := func(p parts.Part) {
-		if _, err := r.Add(p); err != nil {
-			t.Fatal(err)
-		}
+		addPart(t, r, p)
 	}
 	add(mk("5101040101000001", orb.Point{104, 30}))                                                   // on the box's min corner
 	add(mk("5101040101000002", orb.Point{104.01, 30.005}))                                            // on the max edge
@@ -452,9 +446,7 @@ func TestPagingMixedRanks(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			for range tc.added {
 				p := g.next()
-				if _, err := r.Add(p); err != nil {
-					t.Fatal(err)
-				}
+				addPart(t, r, p)
 				all[p.Code] = p
 			}
 			for i := range 21 {

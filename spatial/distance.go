@@ -4,7 +4,6 @@ import (
 	"math"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/planar"
 )
 
 // EarthRadius is the mean radius of the Earth in metres used for distances.
@@ -113,7 +112,7 @@ func (m *Metric) Distance(g orb.Geometry) float64 {
 		}
 		return d
 	case orb.Polygon:
-		if planar.PolygonContains(g, m.o) {
+		if Place(g, m.o) != Outside {
 			return 0
 		}
 		d := math.Inf(1)

@@ -2,7 +2,6 @@ package spatial
 
 import (
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/planar"
 )
 
 // Intersects reports whether g really intersects the box b, edges included:
@@ -109,7 +108,7 @@ func polygonIntersectsBound(p orb.Polygon, b orb.Bound) bool {
 		}
 	}
 	// No edge touches the box: it is wholly inside, in a hole, or outside.
-	return planar.PolygonContains(p, b.Min)
+	return Place(p, b.Min) != Outside
 }
 
 // Contains reports whether the area (a Polygon, MultiPolygon, Ring or Bound)
@@ -132,27 +131,12 @@ func Contains(area orb.Geometry, pt orb.Point) bool {
 	return false
 }
 
-// polygonContains is planar.PolygonContains with points on the boundary
-// counted as inside.
+// polygonContains reports whether pt lies in p or on its boundary (Place).
 func polygonContains(p orb.Polygon, pt orb.Point) bool {
 	if len(p) == 0 || !p[0].Bound().Contains(pt) {
 		return false
 	}
-	for _, r := range p {
-		if onRing(r, pt) {
-			return true
-		}
-	}
-	return planar.PolygonContains(p, pt)
-}
-
-func onRing(r orb.Ring, pt orb.Point) bool {
-	for i := 0; i+1 < len(r); i++ {
-		if onSegment(r[i], r[i+1], pt) {
-			return true
-		}
-	}
-	return false
+	return Place(p, pt) != Outside
 }
 
 func onSegment(a, b, p orb.Point) bool {

@@ -107,11 +107,12 @@ func (ix *Index[T]) Nearby(pt orb.Point, dist func(v T) float64, fn func(v T, d 
 
 // Intersecting calls fn for every item whose geometry (given by geom)
 // really intersects the area: the box search first, then the exact test
-// (IntersectsArea; for a Bound area, Intersects). It checks ctx every
-// CheckEvery items, stops when fn returns false, and returns ctx.Err().
+// against the Prepared area. It checks ctx every CheckEvery items, stops
+// when fn returns false, and returns ctx.Err().
 func (ix *Index[T]) Intersecting(ctx context.Context, area orb.Geometry, geom func(v T) orb.Geometry, fn func(v T) bool) error {
+	pa := Prepare(area)
 	return ix.SearchContext(ctx, area.Bound(), func(v T) bool {
-		if !IntersectsArea(geom(v), area) {
+		if !pa.Intersects(geom(v)) {
 			return true
 		}
 		return fn(v)

@@ -14,6 +14,9 @@ var (
 	ErrTileRange = errors.New("tiles: tile out of range")
 	// ErrFilterUnsupported is wrapped by every *FilterError.
 	ErrFilterUnsupported = errors.New("tiles: filter not supported at this zoom")
+	// ErrEncodePanic is what the callers waiting for an encoding get when
+	// it panicked (the caller that ran it gets the panic).
+	ErrEncodePanic = errors.New("tiles: the encoding panicked")
 )
 
 // LayerError names a layer that the map does not serve.

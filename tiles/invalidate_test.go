@@ -80,9 +80,8 @@ func TestPartChangedDropsExactlyTheAffectedTiles(t *testing.T) {
 	moved := old
 	moved.Geometry = newPt
 	moved.State = parts.Damaged
-	if _, err := f.reg.Update(moved, 0); err != nil {
-		t.Fatal(err)
-	}
+	moved.Version++
+	f.reg.Put(moved) // the last step of the twin's write path
 	dropped := f.m.PartChanged(&old, &moved)
 	if want := len(affected) * len(filters); dropped != want {
 		t.Errorf("PartChanged dropped %d tiles, want %d", dropped, want)
@@ -223,9 +222,8 @@ func TestRacingEncodeDoesNotResurrectStaleTile(t *testing.T) {
 	<-gs.scanned
 	moved := old
 	moved.Geometry = orb.Point{old.Geometry.(orb.Point)[0] + 0.02, old.Geometry.(orb.Point)[1]}
-	if _, err := f.reg.Update(moved, 0); err != nil {
-		t.Fatal(err)
-	}
+	moved.Version++
+	f.reg.Put(moved) // the last step of the twin's write path
 	m.PartChanged(&old, &moved)
 	// a caller after the change must not wait for the stale encoding
 	after := mustEncode(t, m, LayerParts, tl, parts.Filter{})
@@ -291,9 +289,8 @@ func TestConcurrentEncodeAndChange(t *testing.T) {
 		} else {
 			next.Geometry = a
 		}
-		if _, err := f.reg.Update(next, 0); err != nil {
-			t.Fatal(err)
-		}
+		next.Version++
+		f.reg.Put(next) // the last step of the twin's write path
 		f.m.PartChanged(&cur, &next)
 		cur = next
 	}

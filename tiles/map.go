@@ -57,6 +57,9 @@ type Map struct {
 	// thinning keeps them in tiles they cross without being counted there.
 	shapes       [10000]bool
 	shapeClasses []parts.Class
+	// beforeEncode, when set (by tests), runs at the start of every
+	// encoding, with the encoder taken: a test makes it panic.
+	beforeEncode func(layer string, t maptile.Tile)
 }
 
 // New returns a map over the components of ps and the grids of gs (either
@@ -198,7 +201,10 @@ type flight struct {
 
 // shared runs fn once for the concurrent callers of a key that arrive
 // while no change happened since the running call began; a caller after a
-// change runs its own.
+// change runs its own. The in-flight entry is released on every path: when
+// fn panics, the waiting callers get ErrEncodePanic, the panic goes on up
+// the stack of the caller that ran fn, and the next caller of the key runs
+// fn afresh.
 func (m *Map) shared(ctx context.Context, key string, fn func() (Tile, error)) (Tile, error) {
 	epoch := m.cache.start()
 	m.flightMu.Lock()
@@ -218,14 +224,27 @@ func (m *Map) shared(ctx context.Context, key string, fn func() (Tile, error)) (
 	c := &flight{epoch: epoch, done: make(chan struct{})}
 	m.flights[key] = c
 	m.flightMu.Unlock()
+	returned := false
+	defer func() {
+		if !returned { // fn panicked (or called runtime.Goexit)
+			c.tile, c.err = Tile{}, fmt.Errorf("%w: %s", ErrEncodePanic, key)
+			m.release(key, c)
+		}
+	}()
 	c.tile, c.err = fn()
+	returned = true
+	m.release(key, c)
+	return c.tile, c.err
+}
+
+// release removes the in-flight entry c of key and wakes its waiters.
+func (m *Map) release(key string, c *flight) {
 	m.flightMu.Lock()
 	if m.flights[key] == c {
 		delete(m.flights, key)
 	}
 	m.flightMu.Unlock()
 	close(c.done)
-	return c.tile, c.err
 }
 
 // encode encodes a tile that the cache does not hold and caches it.
@@ -238,7 +257,18 @@ func (m *Map) encode(ctx context.Context, layer string, t maptile.Tile, f parts.
 		}
 	}
 	enc := m.getEncoder()
-	defer m.putEncoder(enc)
+	// An encoder left by a panic is dropped, not put back: its state is
+	// unknown.
+	tile, err := m.encodeWith(ctx, enc, layer, t, f, key, start, touch)
+	m.putEncoder(enc)
+	return tile, err
+}
+
+// encodeWith is encode with the encoder enc.
+func (m *Map) encodeWith(ctx context.Context, enc *tileEncoder, layer string, t maptile.Tile, f parts.Filter, key string, start uint64, touch uint8) (Tile, error) {
+	if m.beforeEncode != nil {
+		m.beforeEncode(layer, t)
+	}
 	tol := 0.0
 	if uint32(t.Z) < m.o.SimplifyMaxZoom && m.o.Simplify > 0 {
 		tol = m.o.Simplify
