@@ -5,6 +5,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/netip"
 	"os"
 	"time"
 
@@ -42,6 +43,27 @@ type Config struct {
 	TileMaxAge time.Duration
 	// ShutdownTimeout bounds the wait for in-flight requests in Serve.
 	ShutdownTimeout time.Duration
+	// RouteTimeout is the deadline of a request, from routing to the end of
+	// its handler: the handler's context is cancelled then and the answer
+	// is a 503 problem (counted by route in /metrics).
+	RouteTimeout time.Duration
+	// TileTimeout is the deadline of a tile request (/tiles/...), shorter:
+	// a map asks for many at once and a late tile is a useless tile.
+	TileTimeout time.Duration
+	// ReadHeaderTimeout bounds the reading of a request's headers.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds the reading of a whole request, body included: a
+	// client that dribbles its body is cut off (408) then.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds a request from the end of its headers to the end
+	// of the answer; longer than RouteTimeout so that the 503 of a request
+	// over its deadline still reaches the client.
+	WriteTimeout time.Duration
+	// IdleTimeout bounds the wait for the next request on a keep-alive
+	// connection.
+	IdleTimeout time.Duration
+	// MaxHeaderBytes bounds the request line and headers (431 above it).
+	MaxHeaderBytes int
 	// Logger receives access and error logs; nil discards them.
 	Logger *slog.Logger
 	// AccessLog logs every request at INFO; when false only 5xx answers
@@ -50,6 +72,14 @@ type Config struct {
 	// Static, when set, holds the map page served at / (index.html, its
 	// scripts and styles, vendor/ for MapLibre GL JS): see package web.
 	Static fs.FS
+	// Limits are the rate limits beyond RateLimit: per role, tiles apart
+	// from the API, and token-store lookups per address (see Limits).
+	Limits Limits
+	// TrustedProxies are the networks of the reverse proxies in front of
+	// the server: X-Forwarded-For counts (for rate limits and logs) only
+	// when the peer is in one of them. None by default: the peer address
+	// is the client.
+	TrustedProxies []netip.Prefix
 }
 
 // RateLimit is a token bucket: PerSecond requests a second on average, up
@@ -61,23 +91,34 @@ type RateLimit struct {
 
 // DefaultConfig returns the defaults: listen on :8080, anonymous reads
 // allowed, 10 MB bodies, pages of 100 up to 10,000, 50 req/s per token with
-// bursts of 100, 1 s tile max-age, 15 s shutdown, logs as text to stderr.
+// bursts of 100, 1 s tile max-age, 15 s shutdown, a 10 s deadline per
+// request (5 s for tiles), 5 s to read the headers, 30 s to read a request
+// and to answer it, 2 min idle keep-alive, 64 KiB of headers, logs as text
+// to stderr.
 func DefaultConfig() Config {
 	return Config{
-		Addr:            ":8080",
-		AllowAnonymous:  true,
-		BodyLimit:       10 << 20,
-		MaxLimit:        10000,
-		DefaultLimit:    100,
-		MaxCodes:        1000,
-		MaxK:            1000,
-		MaxChanges:      10000,
-		MaxVertices:     5000,
-		RateLimit:       RateLimit{PerSecond: 50, Burst: 100},
-		TileMaxAge:      time.Second,
-		ShutdownTimeout: 15 * time.Second,
-		Logger:          slog.New(slog.NewTextHandler(os.Stderr, nil)),
-		AccessLog:       true,
+		Addr:              ":8080",
+		AllowAnonymous:    true,
+		BodyLimit:         10 << 20,
+		MaxLimit:          10000,
+		DefaultLimit:      100,
+		MaxCodes:          1000,
+		MaxK:              1000,
+		MaxChanges:        10000,
+		MaxVertices:       5000,
+		RateLimit:         RateLimit{PerSecond: 50, Burst: 100},
+		TileMaxAge:        time.Second,
+		ShutdownTimeout:   15 * time.Second,
+		RouteTimeout:      10 * time.Second,
+		TileTimeout:       5 * time.Second,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		Logger:            slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		AccessLog:         true,
+		Limits:            DefaultLimits(),
 	}
 }
 
@@ -109,6 +150,23 @@ func (c Config) Validate() error {
 		return bad("TileMaxAge", "%v is negative", c.TileMaxAge)
 	case c.ShutdownTimeout < 0:
 		return bad("ShutdownTimeout", "%v is negative", c.ShutdownTimeout)
+	case c.RouteTimeout <= 0:
+		return bad("RouteTimeout", "%v is not a positive duration", c.RouteTimeout)
+	case c.TileTimeout <= 0:
+		return bad("TileTimeout", "%v is not a positive duration", c.TileTimeout)
+	case c.ReadHeaderTimeout <= 0:
+		return bad("ReadHeaderTimeout", "%v is not a positive duration", c.ReadHeaderTimeout)
+	case c.ReadTimeout <= 0:
+		return bad("ReadTimeout", "%v is not a positive duration", c.ReadTimeout)
+	case c.WriteTimeout <= max(c.RouteTimeout, c.TileTimeout):
+		return bad("WriteTimeout", "%v is not longer than the request deadlines (RouteTimeout %v, TileTimeout %v): their 503 would not reach the client", c.WriteTimeout, c.RouteTimeout, c.TileTimeout)
+	case c.IdleTimeout <= 0:
+		return bad("IdleTimeout", "%v is not a positive duration", c.IdleTimeout)
+	case c.MaxHeaderBytes < 1024:
+		return bad("MaxHeaderBytes", "%d is less than 1024", c.MaxHeaderBytes)
+	}
+	if err := c.Limits.validate(); err != nil {
+		return err
 	}
 	for _, o := range c.CORSOrigins {
 		if o == "" {

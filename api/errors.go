@@ -1,18 +1,24 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"citytwin/grid"
+	"citytwin/incidents"
 	"citytwin/parts"
+	"citytwin/sensors"
 	"citytwin/tiles"
+	"citytwin/tokens"
 	"citytwin/twin"
 )
 
@@ -32,7 +38,33 @@ var (
 	ErrNotReady = errors.New("api: not ready")
 	// ErrConfig is wrapped by every *ConfigError.
 	ErrConfig = errors.New("api: invalid config")
+	// ErrDeadline is wrapped by every *DeadlineError (503).
+	ErrDeadline = errors.New("api: request deadline exceeded")
 )
+
+// errRouteDeadline is the cause of the context of a request past its
+// route's deadline (see Server.deadline), telling it from a client that
+// went away.
+var errRouteDeadline = errors.New("api: route deadline")
+
+// DeadlineError is a request that ran past the deadline of its route
+// (Config.RouteTimeout or TileTimeout).
+type DeadlineError struct {
+	Method, Route string
+	Limit         time.Duration
+	Err           error // what the handler returned, if anything
+}
+
+func (e *DeadlineError) Error() string {
+	s := fmt.Sprintf("api: %s %s ran past its deadline of %v", e.Method, e.Route, e.Limit)
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap makes errors.Is(err, ErrDeadline) true.
+func (e *DeadlineError) Unwrap() error { return ErrDeadline }
 
 // FieldReason names one bad input (a query parameter, a header, a body
 // member or a GeoJSON property) and why it is bad.
@@ -126,6 +158,10 @@ type Problem struct {
 	Errors []FieldReason `json:"errors,omitempty"`
 	// Index is the failing record of a bulk change.
 	Index *int `json:"index,omitempty"`
+	// State and Allowed are, for an action the state of a case does not
+	// allow (409), its state and the actions that state allows.
+	State   string   `json:"state,omitempty"`
+	Allowed []string `json:"allowed,omitempty"`
 	// RequestID is the X-Request-Id of the request, to quote in reports.
 	RequestID string `json:"request_id,omitempty"`
 
@@ -161,10 +197,26 @@ func problemOf(err error) *Problem {
 		gce  *grid.CodeError
 		rerr *RightsError
 		tfe  *tiles.FilterError
+		ite  *incidents.TransitionError
+		ife  *incidents.FieldError
+		dle  *DeadlineError
+		sfe  *sensors.FieldError
+		spe  *sensors.PayloadError
 	)
 	switch {
 	case errors.As(err, &p):
 		return p
+	case errors.As(err, &dle):
+		q := newProblem(http.StatusServiceUnavailable, "timeout", "the request ran past the deadline of its route; narrow it (a smaller area, a filter, a page) or try again later")
+		q.Reason = fmt.Sprintf("%s %s has a deadline of %v", dle.Method, dle.Route, dle.Limit)
+		q.header = http.Header{"Retry-After": {"1"}}
+		return q
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// The connection's read deadline (Config.ReadTimeout) passed
+		// while the handler read the body: a slow client.
+		q := newProblem(http.StatusRequestTimeout, "request-timeout", "the request body did not arrive in time")
+		q.header = http.Header{"Connection": {"close"}}
+		return q
 	case errors.As(err, &rec):
 		// A failing record of a bulk change: the record's own problem with
 		// its index (a store failure has no index: it hit all records).
@@ -186,7 +238,7 @@ func problemOf(err error) *Problem {
 		q := newProblem(http.StatusServiceUnavailable, "not-ready", "the city is still loading")
 		q.header = http.Header{"Retry-After": {"1"}}
 		return q
-	case errors.As(err, &mbe), errors.Is(err, ErrTooLarge):
+	case errors.As(err, &mbe), errors.Is(err, ErrTooLarge), errors.Is(err, sensors.ErrTooLarge):
 		return newProblem(http.StatusRequestEntityTooLarge, "too-large", "the request body is larger than the limit of this server")
 	case errors.Is(err, ErrUnsupportedMediaType):
 		return newProblem(http.StatusUnsupportedMediaType, "unsupported-media-type", err.Error())
@@ -209,6 +261,47 @@ func problemOf(err error) *Problem {
 		return q
 	case errors.Is(err, ErrForbidden):
 		return newProblem(http.StatusForbidden, "forbidden", err.Error())
+	case errors.As(err, &ite) && errors.Is(err, incidents.ErrBadTransition):
+		q := newProblem(http.StatusConflict, "bad-transition", err.Error())
+		q.State = string(ite.State)
+		for _, a := range actionsFrom(ite.State) {
+			q.Allowed = append(q.Allowed, string(a))
+		}
+		return q
+	case errors.Is(err, incidents.ErrNotAllowed):
+		return newProblem(http.StatusForbidden, "forbidden", err.Error())
+	case errors.Is(err, incidents.ErrVersionMismatch), errors.Is(err, twin.ErrConflict):
+		return newProblem(http.StatusPreconditionFailed, "version-mismatch", err.Error())
+	case errors.Is(err, incidents.ErrNotFound):
+		return newProblem(http.StatusNotFound, "not-found", err.Error())
+	case errors.Is(err, incidents.ErrExists):
+		return newProblem(http.StatusConflict, "exists", err.Error())
+	case errors.As(err, &ife):
+		return fieldProblem(err, ife.Field, ife.Reason)
+	case errors.Is(err, incidents.ErrUnknownClass):
+		return slugProblem(fieldProblem(err, "class", err.Error()), "unknown-class")
+	case errors.Is(err, incidents.ErrUnknownComponent):
+		return slugProblem(fieldProblem(err, "code", err.Error()), "unknown-component")
+	case errors.Is(err, incidents.ErrOutsideCity):
+		q := slugProblem(fieldProblem(err, "location", err.Error()), "outside-city")
+		q.Status, q.Title = http.StatusUnprocessableEntity, http.StatusText(http.StatusUnprocessableEntity)
+		return q
+	case errors.Is(err, incidents.ErrNoDepartment):
+		return newProblem(http.StatusUnprocessableEntity, "no-department", err.Error())
+	case errors.As(err, &sfe):
+		return fieldProblem(err, sfe.Field, sfe.Reason)
+	case errors.As(err, &spe):
+		return fieldProblem(err, cmp.Or(spe.Field, "body"), spe.Error())
+	case errors.Is(err, sensors.ErrNotFound):
+		return newProblem(http.StatusNotFound, "not-found", err.Error())
+	case errors.Is(err, sensors.ErrVersionMismatch):
+		return newProblem(http.StatusPreconditionFailed, "version-mismatch", err.Error())
+	case errors.Is(err, sensors.ErrExists):
+		return newProblem(http.StatusConflict, "exists", err.Error())
+	case errors.Is(err, sensors.ErrInvalid), errors.Is(err, sensors.ErrMalformed):
+		return newProblem(http.StatusBadRequest, "invalid-input", err.Error())
+	case errors.Is(err, incidents.ErrInvalid):
+		return newProblem(http.StatusBadRequest, "invalid-input", err.Error())
 	case errors.As(err, &in):
 		q := newProblem(http.StatusBadRequest, "invalid-input", err.Error())
 		q.Errors = in.Errors
@@ -227,7 +320,9 @@ func problemOf(err error) *Problem {
 	case errors.Is(err, parts.ErrInvalidCode), errors.Is(err, grid.ErrInvalidCode),
 		errors.Is(err, parts.ErrInvalid), errors.Is(err, parts.ErrInvalidQuery),
 		errors.Is(err, parts.ErrUnknownClass), errors.Is(err, grid.ErrInvalid),
-		errors.Is(err, twin.ErrInvalidChange), errors.Is(err, ErrBadRequest):
+		errors.Is(err, twin.ErrInvalidChange), errors.Is(err, ErrBadRequest),
+		errors.Is(err, tokens.ErrInvalidRole), errors.Is(err, tokens.ErrInvalidTTL),
+		errors.Is(err, tokens.ErrMalformed), errors.Is(err, tokens.ErrAmbiguous):
 		return newProblem(http.StatusBadRequest, "invalid-input", err.Error())
 	case errors.As(err, &tfe):
 		return fieldProblem(err, tfe.Field, tfe.Error())
@@ -235,7 +330,8 @@ func problemOf(err error) *Problem {
 		return newProblem(http.StatusBadRequest, "tile-out-of-range", err.Error())
 	case errors.Is(err, parts.ErrRetired):
 		return newProblem(http.StatusGone, "retired", err.Error()+" (作废)")
-	case errors.Is(err, parts.ErrNotFound), errors.Is(err, grid.ErrNotFound), errors.Is(err, tiles.ErrUnknownLayer):
+	case errors.Is(err, parts.ErrNotFound), errors.Is(err, grid.ErrNotFound), errors.Is(err, tiles.ErrUnknownLayer),
+		errors.Is(err, tokens.ErrNotFound):
 		return newProblem(http.StatusNotFound, "not-found", err.Error())
 	case errors.Is(err, parts.ErrExists), errors.Is(err, grid.ErrExists):
 		return newProblem(http.StatusConflict, "exists", err.Error())
@@ -252,6 +348,12 @@ func problemOf(err error) *Problem {
 	}
 	q := newProblem(http.StatusInternalServerError, "internal", "an internal error occurred; quote the request id when you report it")
 	q.log = true
+	return q
+}
+
+// slugProblem gives q the type of slug.
+func slugProblem(q *Problem, slug string) *Problem {
+	q.Type = problemTypeBase + slug
 	return q
 }
 

@@ -35,7 +35,7 @@ func (s *Server) serveOpenAPI(c echo.Context) error {
 // openAPIDoc builds the document for a server at serverURL.
 func (s *Server) openAPIDoc(serverURL string) jsonObj {
 	paths := jsonObj{}
-	for _, add := range []func(jsonObj){s.openAPIOps, s.openAPIParts, s.openAPIGrids, s.openAPITiles, s.openAPIOGC} {
+	for _, add := range []func(jsonObj){s.openAPIOps, s.openAPIParts, s.openAPIGrids, s.openAPITiles, s.openAPIOGC, s.openAPIIncidents, s.openAPISensors} {
 		add(paths)
 	}
 	return jsonObj{

@@ -15,6 +15,7 @@ import (
 type serverMetrics struct {
 	requests   *prometheus.HistogramVec // by route pattern, method, status
 	storeWrite *prometheus.HistogramVec // by operation and result
+	timeouts   *prometheus.CounterVec   // requests past their deadline, by route pattern
 }
 
 func newServerMetrics(reg *prometheus.Registry, tw *twin.Twin) (*serverMetrics, error) {
@@ -29,9 +30,13 @@ func newServerMetrics(reg *prometheus.Registry, tw *twin.Twin) (*serverMetrics, 
 			Help:    "Latency of writes through the twin (validate, persist, apply) by operation and result.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"op", "result"}),
+		timeouts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "citytwin", Subsystem: "http", Name: "request_timeouts_total",
+			Help: "Requests that ran past the deadline of their route (answered 503), by route pattern.",
+		}, []string{"route"}),
 	}
 	cs := []prometheus.Collector{
-		m.requests, m.storeWrite,
+		m.requests, m.storeWrite, m.timeouts,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Namespace: "citytwin", Name: "parts_indexed", Help: "Components held in the in-memory index.",
 		}, func() float64 { return float64(tw.Parts().Len()) }),

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -106,6 +107,49 @@ func (s *Server) recover(next echo.HandlerFunc) echo.HandlerFunc {
 				err = fmt.Errorf("api: panic serving %s %s", c.Request().Method, c.Request().URL.Path)
 			}
 		}()
+		return next(c)
+	}
+}
+
+// deadline gives the request a deadline (Config.RouteTimeout, or
+// TileTimeout for tiles) as a context deadline that handlers and the
+// queries they call check. A request that runs past it answers 503 with a
+// *DeadlineError, counted by route in /metrics.
+func (s *Server) deadline(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		route := c.Path()
+		if isLongLived(route) {
+			// A live stream has no deadline; it ends with the client or
+			// the server's shutdown.
+			return next(c)
+		}
+		limit := s.cfg.RouteTimeout
+		if strings.HasPrefix(route, "/tiles/") {
+			limit = s.cfg.TileTimeout
+		}
+		req := c.Request()
+		ctx, cancel := context.WithTimeoutCause(req.Context(), limit, errRouteDeadline)
+		defer cancel()
+		c.SetRequest(req.WithContext(ctx))
+		err := next(c)
+		if context.Cause(ctx) == errRouteDeadline && (err != nil || !c.Response().Committed) {
+			if route == "" {
+				route = "unmatched"
+			}
+			s.m.timeouts.WithLabelValues(route).Inc()
+			return &DeadlineError{Method: req.Method, Route: route, Limit: limit, Err: err}
+		}
+		return err
+	}
+}
+
+// varyAuthorization marks every answer as depending on the Authorization
+// header: bodies differ by role (the public gets components without photo
+// and note), and so does 200 against 401, so a shared cache must not hand
+// one caller's answer to another.
+func (s *Server) varyAuthorization(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Add(echo.HeaderVary, echo.HeaderAuthorization)
 		return next(c)
 	}
 }

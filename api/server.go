@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"sync/atomic"
-	"time"
 
 	"github.com/klauspost/compress/gzhttp"
 	"github.com/labstack/echo/v4"
@@ -61,7 +60,7 @@ func New(cfg Config, tw *twin.Twin, tm *tiles.Map, auth Authenticator) (*Server,
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.requestID, s.accessLog, s.recover, s.cors, s.bodyLimit)
+	e.Use(s.requestID, s.accessLog, s.recover, s.deadline, s.varyAuthorization, s.cors, s.bodyLimit)
 	s.echo = e
 
 	// Operations: never behind authentication.
@@ -76,6 +75,12 @@ func New(cfg Config, tw *twin.Twin, tm *tiles.Map, auth Authenticator) (*Server,
 	s.registerGrids(e.Group("/grids"), authMW)
 	s.registerTiles(e.Group("/tiles"), authMW)
 	s.registerOGC(e.Group("/ogc", authMW))
+	s.registerSensors(e, authMW)
+	s.registerEvents(e, authMW)
+	s.registerAdmin(e, authMW)
+	if err := s.registerCases(e, authMW); err != nil {
+		return nil, fmt.Errorf("api: cases: %w", err)
+	}
 	s.registerOpenAPI(e)
 	s.registerStatic(e)
 
@@ -95,12 +100,17 @@ func (s *Server) SetReady(ready bool) { s.ready.Store(ready) }
 
 // Serve serves HTTP on ln until ctx is done, then stops accepting
 // connections and waits up to Config.ShutdownTimeout for in-flight requests
-// to finish. It returns nil after a clean shutdown.
+// to finish. It returns nil after a clean shutdown. Connections are bounded
+// by Config.ReadHeaderTimeout, ReadTimeout (a client dribbling its body is
+// cut off), WriteTimeout, IdleTimeout and MaxHeaderBytes.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}

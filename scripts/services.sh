@@ -16,3 +16,20 @@ if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
   done
 fi
 pg_isready -h 127.0.0.1 -p 5432 -q || { echo "scripts/services.sh: PostgreSQL is not reachable on 127.0.0.1:5432" >&2; exit 1; }
+# Mosquitto on 127.0.0.1:1883 for the MQTT tests (the system configuration
+# allows anonymous local clients and keeps sessions: persistence true).
+if ! (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
+  if ! command -v mosquitto >/dev/null && [ ! -x /usr/sbin/mosquitto ]; then
+    echo "scripts/services.sh: mosquitto is not installed (apt-get install mosquitto)" >&2
+    exit 1
+  fi
+  echo "scripts/services.sh: starting Mosquitto" >&2
+  mkdir -p /run/mosquitto /var/lib/mosquitto /var/log/mosquitto
+  chown mosquitto: /run/mosquitto /var/lib/mosquitto /var/log/mosquitto 2>/dev/null || true
+  "$(command -v mosquitto || echo /usr/sbin/mosquitto)" -d -c /etc/mosquitto/mosquitto.conf
+  for _ in $(seq 1 30); do
+    (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null && break
+    sleep 0.2
+  done
+fi
+(exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null || { echo "scripts/services.sh: Mosquitto is not reachable on 127.0.0.1:1883" >&2; exit 1; }

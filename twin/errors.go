@@ -12,3 +12,8 @@ var (
 	// ErrReadOnly reports a write to a twin opened without a writable store.
 	ErrReadOnly = errors.New("twin: read only")
 )
+
+// ErrConflict reports a conditional write that lost to another writer (a
+// replica, a GIS user editing the tables): the version it read is no
+// longer the stored one. It answers like a version mismatch (412).
+var ErrConflict = errors.New("twin: conflict with a concurrent write")

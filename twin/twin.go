@@ -9,6 +9,7 @@ import (
 
 	"citytwin/grid"
 	"citytwin/parts"
+	"citytwin/sensors"
 )
 
 // Options configures Open. The zero value is usable.
@@ -20,6 +21,10 @@ type Options struct {
 	Progress func(stage string, done, total int)
 	// Now returns the time used for change dates; nil means time.Now.
 	Now func() time.Time
+	// Sensors configures the sensor engine (window, clock limits).
+	Sensors sensors.Options
+	// Cases configures intake, merging and routing of cases.
+	Cases CaseOptions
 }
 
 // Twin is the city in memory. Reads go straight to Parts() and Grids();
@@ -30,6 +35,9 @@ type Twin struct {
 	parts *parts.Registry
 	grids *grid.Index
 	now   func() time.Time
+
+	recs Records // nil: the store keeps no sensors or cases (ErrReadOnly)
+	live *live   // sensors, alarms, cases, departments
 
 	wmu sync.Mutex // serialises the write path
 
@@ -99,8 +107,18 @@ func Open(ctx context.Context, st Store, o Options) (*Twin, error) {
 	progress("index", 0, n)
 	t.parts = b.Build()
 	progress("index", n, n)
+	t.live = newLive(t, o)
+	if recs, ok := st.(Records); ok {
+		t.recs = recs
+		if err := t.loadLive(ctx, progress); err != nil {
+			return nil, err
+		}
+	}
 	return t, nil
 }
+
+// Now returns the twin's clock: the time of every write.
+func (t *Twin) Now() time.Time { return t.now() }
 
 // Parts returns the component registry for reads.
 func (t *Twin) Parts() *parts.Registry { return t.parts }
@@ -143,6 +161,11 @@ func storeErr(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
+	// A conditional write that lost to another writer is the caller's
+	// conflict (412), not a store failure (503).
+	if errors.Is(err, ErrConflict) {
+		return err
+	}
 	return fmt.Errorf("%w: %w", ErrStore, err)
 }
 
@@ -165,10 +188,11 @@ type Follower interface {
 // Follow tells f of every change from now on, after it is applied.
 func (t *Twin) Follow(f Follower) {
 	t.OnChange(func(c Change) {
-		if c.OldGrid != nil || c.NewGrid != nil {
+		switch {
+		case c.IsGrid():
 			f.GridChanged(c.OldGrid, c.NewGrid)
-			return
+		case c.IsPart():
+			f.PartChanged(c.OldPart, c.NewPart)
 		}
-		f.PartChanged(c.OldPart, c.NewPart)
 	})
 }

@@ -3,6 +3,7 @@ package twin_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -66,8 +67,9 @@ func TestOpenLoadsEverything(t *testing.T) {
 	if tw.Parts().Len() != 3000 || tw.Grids().Len() != 100 {
 		t.Fatalf("loaded %d parts and %d grids, want 3000 and 100", tw.Parts().Len(), tw.Grids().Len())
 	}
-	if len(stages) == 0 || stages[len(stages)-1] != "index" {
-		t.Errorf("progress stages %v, want grids, parts and index last", stages)
+	if !slices.Contains(stages, "grids") || !slices.Contains(stages, "parts") || !slices.Contains(stages, "index") ||
+		stages[len(stages)-1] != "cases" {
+		t.Errorf("progress stages %v, want grids, parts, index, then sensors and cases last", stages)
 	}
 	ds := tw.Grids().Divisions(grid.District, "")
 	if len(ds) == 0 || ds[0].Name == "" {

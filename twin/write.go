@@ -143,6 +143,7 @@ func (t *Twin) applyLocked(ctx context.Context, cs []PartChange) ([]parts.Part, 
 		p := out[i]
 		changes[i] = Change{Op: cs[i].Op, OldPart: olds[i], NewPart: &p}
 	}
+	changes = append(changes, t.partAlarmsLocked(ctx, olds, out)...)
 	t.emit(changes...)
 	return out, nil
 }
@@ -266,7 +267,7 @@ func (t *Twin) RemoveGrid(ctx context.Context, code grid.Code, ifVersion uint64)
 	if ifVersion != 0 && ifVersion != cur.Version {
 		return grid.Grid{}, fmt.Errorf("%w: %s is at version %d, not %d", grid.ErrVersionMismatch, code, cur.Version, ifVersion)
 	}
-	if err := storeErr(t.store.DeleteGrid(ctx, code)); err != nil {
+	if err := storeErr(t.store.DeleteGrid(ctx, code, cur.Version)); err != nil {
 		return grid.Grid{}, err
 	}
 	if _, err := t.grids.Remove(code); err != nil {

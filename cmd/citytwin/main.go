@@ -5,8 +5,11 @@
 //	citytwin serve  [--data city.gpkg] [--addr 127.0.0.1:8080]
 //	citytwin gen    --out city.gpkg [--components N] [--grids M] [--seed S]
 //	citytwin import --data city.gpkg --map "class=0113,owner=@Owner" file.geojson ...
-//	citytwin token create --role ROLE [--dept CODE] --data city.gpkg
+//	citytwin token create --role ROLE [--dept CODE] [--ttl 720h] --data city.gpkg
+//	citytwin token list --data city.gpkg
+//	citytwin token revoke TOKEN|ID --data city.gpkg
 //	citytwin copy --data city.gpkg --pg postgres://...
+//	citytwin migrate --pg postgres://... | --data city.gpkg
 package main
 
 import (
@@ -28,9 +31,15 @@ Usage:
                                                      generate a synthetic city into a GeoPackage
   citytwin import --data FILE [--map MAPPING] [--format F] SOURCE...
                                                      import GeoJSON, GeoJSON sequences or CSV
-  citytwin token create --role ROLE [--dept CODE] (--data FILE | --pg URL)
+  citytwin token create --role ROLE [--dept CODE] [--ttl 720h] (--data FILE | --pg URL)
                                                      create an API token (printed on the last line)
+  citytwin token list (--data FILE | --pg URL)       list API tokens (id, role, dept, created, expires, revoked)
+  citytwin token revoke TOKEN|ID|- (--data FILE | --pg URL)
+                                                     revoke a token (servers refuse it within a second)
   citytwin copy   --data FILE --pg URL               copy a GeoPackage city into an empty PostGIS database
+  citytwin migrate (--pg URL | --data FILE)          apply the schema migrations (serve, import and copy do at start)
+  citytwin simulate --sensors N --rate R [--mqtt URL] [--api URL --token T]
+                                                     bind simulated sensors and publish their readings
 
 serve, import and token take --pg URL instead of --data FILE to use PostgreSQL + PostGIS.
 
@@ -72,6 +81,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runToken(ctx, rest, stdout, stderr)
 	case "copy":
 		return runCopy(ctx, rest, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, rest, stdout, stderr)
+	case "simulate":
+		return runSimulate(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

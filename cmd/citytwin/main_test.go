@@ -78,6 +78,7 @@ func TestUsageErrors(t *testing.T) {
 		"token bad role":   {[]string{"token", "create", "--role", "king", "--data", notGpkg}, true, "king"},
 		"token no create":  {[]string{"token"}, true, "token create"},
 		"serve extra arg":  {[]string{"serve", "extra"}, true, "extra"},
+		"serve empty data": {[]string{"serve", "--data", ""}, true, "--data is empty"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

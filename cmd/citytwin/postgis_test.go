@@ -99,12 +99,17 @@ func TestPostGISCommands(t *testing.T) {
 		done <- run(sctx, []string{"serve", "--pg", pg, "--addr", "127.0.0.1:0", "--access-log=false"}, pw, io.Discard)
 		pw.Close()
 	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		stop()
-		t.Fatalf("serve --pg printed nothing: %v (%v)", err, <-done)
+	// The MQTT broker's line comes first, then the serving line.
+	br := bufio.NewReader(pr)
+	var line string
+	for !strings.Contains(line, "serving") {
+		var err error
+		if line, err = br.ReadString('\n'); err != nil {
+			stop()
+			t.Fatalf("serve --pg printed no serving line: %v (%v)", err, <-done)
+		}
 	}
-	go io.Copy(io.Discard, pr)
+	go io.Copy(io.Discard, br)
 	m := regexp.MustCompile(`serving PostGIS \(3002 components, 30 grids\) on (http://[0-9.:]+)/`).FindStringSubmatch(line)
 	if m == nil {
 		stop()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,10 +14,8 @@ import (
 	"time"
 
 	"citytwin/api"
+	"citytwin/app"
 	"citytwin/synth"
-	"citytwin/tiles"
-	"citytwin/tokens"
-	"citytwin/twin"
 	"citytwin/web"
 )
 
@@ -30,17 +29,42 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	demoM := fs.Int("demo-grids", 2000, "grids of the demo city (only without --data)")
 	anon := fs.Bool("anonymous", true, "requests without a token are served as the public role")
 	cacheMB := fs.Int("tile-cache-mb", 256, "tile cache size in MiB")
-	fs.Float64Var(&cfg.RateLimit.PerSecond, "rate-limit", 200, "requests per second per token (or per address for anonymous callers); 0 disables")
+	fs.Float64Var(&cfg.RateLimit.PerSecond, "rate-limit", 200, "API requests (all but tiles) per second per token, or per address for the public; 0 turns every limit off")
 	fs.IntVar(&cfg.RateLimit.Burst, "rate-burst", 400, "burst of the rate limit")
+	rateLimits := fs.String("rate-limits", "", "more limits as NAME=PER_SECOND:BURST,...: public, inspector, department, admin (API, default --rate-limit), tiles (per client, default 400:800), lookup (token-store lookups per address, default 30:60)")
+	trusted := fs.String("trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (default none: the peer address is the client)")
 	cors := fs.String("cors", "", "comma-separated origins allowed to call the API from browsers (* for any)")
 	fs.BoolVar(&cfg.AccessLog, "access-log", true, "log every request (false: only server errors)")
+	ac := app.DefaultConfig()
+	fs.StringVar(&ac.MQTT.URL, "mqtt", "", "MQTT broker of the city's sensors (tcp://host:1883); default: an embedded broker on a free loopback port, printed at start")
+	fs.BoolVar(&ac.MQTT.Off, "no-mqtt", false, "run without MQTT (no readings over MQTT; dispatches wait in the outbox)")
+	fs.StringVar(&ac.MQTT.ClientID, "mqtt-client-id", "", "client id of this replica's persistent MQTT session (default: from the host name and --addr)")
+	fs.BoolVar(&ac.MQTT.Shared, "mqtt-shared", false, "subscribe as $share/citytwin/... so that several replicas split the readings")
+	fs.StringVar(&ac.MQTT.Prefix, "mqtt-prefix", "citytwin", "topic prefix: PREFIX/readings[/ID] in, PREFIX/dispatch/DEPT out")
+	fs.StringVar(&ac.Cases.Link, "public-url", "", "base URL of this service in the links of dispatch notifications (default http://ADDR)")
+	simulate := fs.Int("simulate", 0, "bind this many simulated sensors to components and publish their readings (a demo; 0: none)")
+	simRate := fs.Float64("simulate-rate", 50, "readings per second of --simulate")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: serve: unexpected argument %q", errUsage, fs.Arg(0))
 	}
+	// The demo city is for no --data at all, not for an empty one (a
+	// script's unset variable must not serve a made-up city).
+	dataSet := false
+	fs.Visit(func(f *flag.Flag) { dataSet = dataSet || f.Name == "data" })
+	if dataSet && *data == "" {
+		return fmt.Errorf("%w: serve: --data is empty; give a GeoPackage file, or leave --data out for the demo city", errUsage)
+	}
 	cfg.AllowAnonymous = *anon
+	var err error
+	if cfg.Limits, err = api.ParseLimits(*rateLimits, cfg.Limits); err != nil {
+		return fmt.Errorf("%w: serve: --rate-limits: %v", errUsage, err)
+	}
+	if cfg.TrustedProxies, err = api.ParsePrefixes(*trusted); err != nil {
+		return fmt.Errorf("%w: serve: --trusted-proxies: %v", errUsage, err)
+	}
 	if *cors != "" {
 		cfg.CORSOrigins = strings.Split(*cors, ",")
 	}
@@ -63,51 +87,47 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	st, closeStore, err := openStore(ctx, path, *pg)
-	if err != nil {
-		return err
-	}
-	defer closeStore()
 	name := filepath.Base(path)
 	if *pg != "" {
 		name = "PostGIS"
 	}
-
-	start := time.Now()
-	tw, err := twin.Open(ctx, st, twin.Options{Progress: prog.Update})
-	prog.Done()
-	if err != nil {
-		return err
+	ac.Data, ac.PG = path, *pg
+	ac.API = cfg
+	ac.Logger = log
+	ac.Progress = prog.Update
+	ac.Tiles.CacheBytes = int64(*cacheMB) << 20
+	if *cacheMB <= 0 {
+		ac.Tiles.CacheBytes = -1 // 0 turns the cache off
 	}
-	log.Info("city loaded", "store", name, "parts", tw.Parts().Len(), "grids", tw.Grids().Len(), "seconds", time.Since(start).Seconds())
-
-	to := tiles.DefaultOptions()
-	to.CacheBytes = int64(*cacheMB) << 20
-	tm := tiles.New(tw.Parts(), tw.Grids(), to)
-	// The low-zoom aggregates come from one scan of every component: built
-	// in the background, with writes held, while reads are served. A tile
-	// asked for meanwhile waits for it.
-	go tw.Exclusive(func() {
-		start := time.Now()
-		if err := tm.Build(ctx); err != nil {
-			log.Error("tile aggregates", "err", err)
-			return
-		}
-		log.Info("tile aggregates built", "seconds", time.Since(start).Seconds())
-	})
-	tw.Follow(tm)
-
-	srv, err := api.New(cfg, tw, tm, api.NewTokenAuth(st, tokens.VerifierOptions{}))
-	if err != nil {
-		return err
+	if ac.Cases.Link == "" {
+		ac.Cases.Link = "http://" + cfg.Addr
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	srv.SetReady(true)
+	start := time.Now()
+	a, err := app.New(ctx, ac)
+	prog.Done()
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer a.Close()
+	tw := a.Twin
+	log.Info("city loaded", "store", name, "parts", tw.Parts().Len(), "grids", tw.Grids().Len(),
+		"sensors", tw.Sensors().Len(), "cases", tw.Cases().Len(), "seconds", time.Since(start).Seconds())
+	if u := a.BrokerURL(); u != "" {
+		fmt.Fprintf(stdout, "citytwin MQTT broker %s (readings on %s/readings/ID)\n", u, ac.MQTT.Prefix)
+	}
+	if *simulate > 0 {
+		if err := startSimulation(ctx, a, *simulate, *simRate, log); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	fmt.Fprintf(stdout, "citytwin serving %s (%d components, %d grids) on http://%s/\n", name, tw.Parts().Len(), tw.Grids().Len(), ln.Addr())
-	return srv.Serve(ctx, ln)
+	return a.Run(ctx, ln)
 }
 
 // demoCity returns the path of the demo city, generating it the first time.

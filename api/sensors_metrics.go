@@ -1,0 +1,44 @@
+package api
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"citytwin/twin"
+)
+
+// sensorMetrics count what POST /readings did with the readings it got.
+type sensorMetrics struct {
+	accepted prometheus.Counter
+	rejected *prometheus.CounterVec // by reason (sensors.Reason, "forbidden")
+}
+
+// newSensorMetrics registers the readings counters and the gauge of bound
+// sensors on reg. Registration only fails on a duplicate name, a
+// programming error that every test shows: it panics.
+func newSensorMetrics(reg *prometheus.Registry, tw *twin.Twin) *sensorMetrics {
+	m := &sensorMetrics{
+		accepted: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "citytwin", Subsystem: "readings", Name: "accepted_total",
+			Help:        "Sensor readings accepted and evaluated, by source.",
+			ConstLabels: prometheus.Labels{"source": "http"},
+		}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "citytwin", Subsystem: "readings", Name: "rejected_total",
+			Help:        "Sensor readings refused, by source and reason (unknown_sensor, bad_value, future, too_old, duplicate, out_of_order, malformed, forbidden, ...).",
+			ConstLabels: prometheus.Labels{"source": "http"},
+		}, []string{"reason"}),
+	}
+	reg.MustRegister(m.accepted, m.rejected,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: "citytwin", Name: "sensors_bound", Help: "Sensors bound to components.",
+		}, func() float64 { return float64(tw.Sensors().Len()) }))
+	return m
+}
+
+// count records what became of a request's readings.
+func (m *sensorMetrics) count(accepted int, rejected map[string]int) {
+	m.accepted.Add(float64(accepted))
+	for reason, n := range rejected {
+		m.rejected.WithLabelValues(reason).Add(float64(n))
+	}
+}

@@ -1,0 +1,182 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"citytwin/api"
+	"citytwin/tiles"
+	"citytwin/tokens"
+	"citytwin/twin"
+)
+
+// App is the running service: the twin over its store, the tile map, the
+// HTTP API, MQTT, the sweeper and the notifier.
+type App struct {
+	cfg        Config
+	log        *slog.Logger
+	store      Store
+	closeStore func()
+
+	Twin     *twin.Twin
+	Tiles    *tiles.Map
+	API      *api.Server
+	Notifier *Notifier
+	mq       *mqttSide
+
+	tilesReady chan struct{}
+	closeOnce  sync.Once
+}
+
+// New opens the store, loads the city and builds every part of the
+// service. Nothing runs until Run; Close releases what New opened.
+func New(ctx context.Context, cfg Config) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	cfg.API.Logger = log
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Cases.TopicPrefix == "" {
+		cfg.Cases.TopicPrefix = cfg.MQTT.Prefix
+	}
+	st, closeStore, err := OpenStore(ctx, cfg.Data, cfg.PG)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{cfg: cfg, log: log, store: st, closeStore: closeStore, tilesReady: make(chan struct{})}
+	ok := false
+	defer func() {
+		if !ok {
+			a.Close()
+		}
+	}()
+	a.Twin, err = twin.Open(ctx, st, twin.Options{Progress: cfg.Progress, Now: cfg.Now, Sensors: cfg.Sensors, Cases: cfg.Cases})
+	if err != nil {
+		return nil, err
+	}
+	a.Tiles = tiles.New(a.Twin.Parts(), a.Twin.Grids(), cfg.Tiles)
+	a.Twin.Follow(a.Tiles)
+	a.mq, err = newMQTTSide(ctx, cfg.MQTT, cfg.API.Addr, a.Twin, log)
+	if err != nil {
+		return nil, err
+	}
+	var pub publisher
+	if a.mq != nil && a.mq.pub != nil {
+		pub = a.mq.pub
+	}
+	a.Notifier = NewNotifier(st, pub, log, cfg.Now)
+	a.Twin.OnChange(func(c twin.Change) {
+		if c.NewCase != nil && (c.OldCase == nil || c.OldCase.State != c.NewCase.State) {
+			a.Notifier.Kick()
+		}
+	})
+	a.API, err = api.New(cfg.API, a.Twin, a.Tiles, api.NewTokenAuth(st, tokens.VerifierOptions{}))
+	if err != nil {
+		return nil, err
+	}
+	ok = true
+	return a, nil
+}
+
+// BrokerURL is the URL of the MQTT broker in use ("" without MQTT): the
+// embedded one's on its free port, or the city's.
+func (a *App) BrokerURL() string {
+	if a.mq == nil {
+		return ""
+	}
+	return a.mq.url
+}
+
+// Store returns the store the service runs on.
+func (a *App) Store() Store { return a.store }
+
+// TilesReady is closed when the low-zoom tile aggregates are built.
+func (a *App) TilesReady() <-chan struct{} { return a.tilesReady }
+
+// Start starts the background work: the tile aggregates (with writes
+// held), the MQTT subscriber, the sweeper and the notifier. They stop
+// when ctx is done. The API is ready (SetReady) at once: reads are served
+// while the aggregates build, a tile asked for meanwhile waits.
+func (a *App) Start(ctx context.Context) error {
+	go a.Twin.Exclusive(func() {
+		defer close(a.tilesReady)
+		start := time.Now()
+		if err := a.Tiles.Build(ctx); err != nil {
+			if ctx.Err() == nil {
+				a.log.Error("tile aggregates", "err", err)
+			}
+			return
+		}
+		a.log.Info("tile aggregates built", "seconds", time.Since(start).Seconds())
+	})
+	if a.mq != nil {
+		if err := a.mq.start(ctx); err != nil {
+			return err
+		}
+	}
+	go a.sweep(ctx)
+	go a.Notifier.Run(ctx)
+	a.API.SetReady(true)
+	return nil
+}
+
+// Run starts the background work and serves HTTP on ln (on cfg.API.Addr
+// when ln is nil) until ctx is done, then shuts down gracefully and
+// checkpoints the last readings.
+func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", a.cfg.API.Addr); err != nil {
+			return fmt.Errorf("app: %w", err)
+		}
+	}
+	if err := a.Start(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	err := a.API.Serve(ctx, ln)
+	if cerr := a.Twin.Checkpoint(context.Background()); cerr != nil && !errors.Is(cerr, twin.ErrReadOnly) {
+		a.log.Warn("checkpoint of the last readings", "err", cerr)
+	}
+	return err
+}
+
+// sweep raises silence alarms and checkpoints the last readings.
+func (a *App) sweep(ctx context.Context) {
+	t := time.NewTicker(a.cfg.Sweep)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := a.Twin.Sweep(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("sensor sweep", "err", err)
+		}
+	}
+}
+
+// Close stops MQTT and closes the store. Call it after Run returned.
+func (a *App) Close() {
+	a.closeOnce.Do(func() {
+		if a.mq != nil {
+			a.mq.close()
+		}
+		if a.closeStore != nil {
+			a.closeStore()
+		}
+	})
+}
