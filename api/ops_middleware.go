@@ -56,7 +56,10 @@ func requestIDOf(c echo.Context) string {
 }
 
 // accessLog writes errors as problems (so that it sees the final status),
-// then logs the request and records its latency by route pattern.
+// then records its latency by route pattern and logs the request: every
+// request with Config.AccessLog, server errors only without; at most
+// Config.AccessLogRate lines a second either way (5xx counted apart), the
+// rest summed up in one line a second.
 func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
@@ -71,6 +74,11 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		s.m.observeRequest(route, req.Method, res.Status, d)
 		if !s.cfg.AccessLog && res.Status < 500 {
+			return nil
+		}
+		ok, skipped := s.accessLines.allow(res.Status)
+		s.logSkipped(req.Context(), skipped)
+		if !ok {
 			return nil
 		}
 		level := slog.LevelInfo

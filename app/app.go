@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"citytwin/api"
+	"citytwin/store/postgis"
 	"citytwin/tiles"
 	"citytwin/tokens"
 	"citytwin/twin"
@@ -29,6 +30,7 @@ type App struct {
 	API      *api.Server
 	Notifier *Notifier
 	mq       *mqttSide
+	replica  *replica
 
 	tilesReady chan struct{}
 	closeOnce  sync.Once
@@ -51,7 +53,19 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Cases.TopicPrefix == "" {
 		cfg.Cases.TopicPrefix = cfg.MQTT.Prefix
 	}
-	st, closeStore, err := OpenStore(ctx, cfg.Data, cfg.PG)
+	var (
+		st         Store
+		closeStore func()
+		err        error
+	)
+	if cfg.PG != "" && cfg.Data == "" {
+		var pg *postgis.Store
+		if pg, err = openPostGIS(ctx, cfg.PG, cfg.Replica.PGWait, log); err == nil {
+			st, closeStore = pg, pg.Close
+		}
+	} else {
+		st, closeStore, err = OpenStore(ctx, cfg.Data, cfg.PG)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -62,6 +76,13 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 			a.Close()
 		}
 	}()
+	// The follower's position is read before the load: nothing committed
+	// after it is missed (what the load sees too is applied twice,
+	// harmlessly).
+	if a.replica, err = newReplica(ctx, cfg.Replica, st, log); err != nil {
+		return nil, err
+	}
+	cfg.API.Health = a.replica
 	a.Twin, err = twin.Open(ctx, st, twin.Options{Progress: cfg.Progress, Now: cfg.Now, Sensors: cfg.Sensors, Cases: cfg.Cases})
 	if err != nil {
 		return nil, err
@@ -86,6 +107,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := a.registerMetrics(a.API.Metrics()); err != nil {
+		return nil, fmt.Errorf("app: metrics: %w", err)
+	}
+	if err := a.API.RegisterMetrics(a.replica.collectors()...); err != nil {
+		return nil, fmt.Errorf("app: metrics: %w", err)
+	}
 	ok = true
 	return a, nil
 }
@@ -97,6 +124,17 @@ func (a *App) BrokerURL() string {
 		return ""
 	}
 	return a.mq.url
+}
+
+// MQTTReady reports whether the readings subscriber and the dispatch
+// publisher are connected (false without MQTT).
+func (a *App) MQTTReady() bool {
+	if a.mq == nil {
+		return false
+	}
+	a.mq.mu.Lock()
+	defer a.mq.mu.Unlock()
+	return a.mq.sub != nil && a.mq.rawPub != nil
 }
 
 // Store returns the store the service runs on.
@@ -126,6 +164,7 @@ func (a *App) Start(ctx context.Context) error {
 			return err
 		}
 	}
+	a.replica.start(ctx, a.Twin)
 	go a.sweep(ctx)
 	go a.Notifier.Run(ctx)
 	a.API.SetReady(true)

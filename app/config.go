@@ -28,6 +28,9 @@ type Config struct {
 	// MQTT configures the readings subscriber, dispatch publisher and the
 	// embedded broker.
 	MQTT MQTTConfig
+	// Replica configures the wait for the database at start and the
+	// change feed of other replicas (PostGIS).
+	Replica ReplicaConfig
 	// Sweep is how often silence rules and the last-reading checkpoint run.
 	Sweep time.Duration
 	// Now is the clock (nil: time.Now); tests set it.
@@ -63,10 +66,11 @@ type MQTTConfig struct {
 // cache, an embedded broker, a sweep every second.
 func DefaultConfig() Config {
 	return Config{
-		API:   api.DefaultConfig(),
-		Tiles: tiles.DefaultOptions(),
-		MQTT:  MQTTConfig{BrokerAddr: "127.0.0.1:0", Prefix: "citytwin"},
-		Sweep: time.Second,
+		API:     api.DefaultConfig(),
+		Tiles:   tiles.DefaultOptions(),
+		MQTT:    MQTTConfig{BrokerAddr: "127.0.0.1:0", Prefix: "citytwin"},
+		Sweep:   time.Second,
+		Replica: DefaultReplicaConfig(),
 	}
 }
 

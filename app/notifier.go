@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -17,7 +18,7 @@ import (
 // and a place to write down each attempt. twin.Records has both.
 type outbox interface {
 	DueNotifications(ctx context.Context, now time.Time, limit int) ([]incidents.Notification, error)
-	MarkNotification(ctx context.Context, n incidents.Notification) error
+	MarkNotifications(ctx context.Context, ns []incidents.Notification) error
 }
 
 // publisher sends one MQTT message and waits for the broker's
@@ -105,9 +106,11 @@ func (n *Notifier) Run(ctx context.Context) {
 }
 
 // round delivers one batch of due notifications; it reports whether a full
-// batch was found (more may be due).
+// batch was found (more may be due). The batch is claimed in one
+// transaction, delivered concurrently (the broker takes many QoS 1
+// messages in flight), and its outcomes written in one transaction.
 func (n *Notifier) round(ctx context.Context) bool {
-	const batch = 100
+	const batch = 200
 	now := n.now().UTC()
 	due, err := n.box.DueNotifications(ctx, now, batch)
 	if err != nil {
@@ -116,46 +119,58 @@ func (n *Notifier) round(ctx context.Context) bool {
 		}
 		return false
 	}
+	claim := due[:0:0]
 	for _, x := range due {
-		if ctx.Err() != nil {
-			return false
-		}
 		if x.Channel == incidents.ChannelMQTT && !n.pubReady() {
 			// Not the department's failure: it waits for the broker
 			// without spending its attempts.
 			continue
 		}
-		// Claim it for the lease: another replica, or this one after a
+		// Claimed for the lease: another replica, or this one after a
 		// crash, tries again only when the lease is over.
 		x.Next = now.Add(n.Lease)
-		if err := n.box.MarkNotification(ctx, x); err != nil {
-			n.log.Warn("claim notification", "id", x.ID, "err", err)
-			continue
-		}
-		n.deliver(ctx, x)
+		claim = append(claim, x)
+	}
+	if len(claim) == 0 || ctx.Err() != nil {
+		return false
+	}
+	if err := n.box.MarkNotifications(ctx, claim); err != nil {
+		n.log.Warn("claim notifications", "count", len(claim), "err", err)
+		return false
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	for i := range claim {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			claim[i] = n.deliver(ctx, claim[i])
+		})
+	}
+	wg.Wait()
+	if err := n.box.MarkNotifications(context.WithoutCancel(ctx), claim); err != nil {
+		n.log.Warn("mark notifications", "count", len(claim), "err", err)
 	}
 	return len(due) == batch && n.pubReady()
 }
 
-func (n *Notifier) deliver(ctx context.Context, x incidents.Notification) {
+// deliver makes one attempt and returns the notification with its outcome.
+func (n *Notifier) deliver(ctx context.Context, x incidents.Notification) incidents.Notification {
 	err := n.send(ctx, x)
 	now := n.now().UTC()
 	if err == nil {
-		x = x.Delivered()
 		n.delivered.Add(1)
+		return x.Delivered()
+	}
+	x = x.Failed(err, now)
+	if x.State == incidents.NotifyDead {
+		n.dead.Add(1)
+		n.log.Error("notification dead", "id", x.ID, "case", x.Case, "dept", x.Dept, "channel", x.Channel, "attempts", x.Attempts, "err", err)
 	} else {
-		x = x.Failed(err, now)
-		if x.State == incidents.NotifyDead {
-			n.dead.Add(1)
-			n.log.Error("notification dead", "id", x.ID, "case", x.Case, "dept", x.Dept, "channel", x.Channel, "attempts", x.Attempts, "err", err)
-		} else {
-			n.retried.Add(1)
-			n.log.Warn("notification retried", "id", x.ID, "case", x.Case, "channel", x.Channel, "attempts", x.Attempts, "next", x.Next, "err", err)
-		}
+		n.retried.Add(1)
+		n.log.Warn("notification retried", "id", x.ID, "case", x.Case, "channel", x.Channel, "attempts", x.Attempts, "next", x.Next, "err", err)
 	}
-	if err := n.box.MarkNotification(context.WithoutCancel(ctx), x); err != nil {
-		n.log.Warn("mark notification", "id", x.ID, "err", err)
-	}
+	return x
 }
 
 func (n *Notifier) send(ctx context.Context, x incidents.Notification) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"citytwin/incidents"
 	"citytwin/store/gpkg"
 	"citytwin/store/postgis"
 	"citytwin/tokens"
@@ -17,6 +18,9 @@ type Store interface {
 	twin.Store
 	twin.Records
 	tokens.Store
+	// MarkNotifications writes the claims and outcomes of a batch of
+	// deliveries in one transaction.
+	MarkNotifications(ctx context.Context, ns []incidents.Notification) error
 }
 
 // OpenStore opens the GeoPackage at data, or, when pg is set, the PostGIS

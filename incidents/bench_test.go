@@ -2,7 +2,11 @@ package incidents
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -53,13 +57,25 @@ var (
 	benchError error
 )
 
-// benchSetup generates a 200,000-component city once per test binary.
+// benchSetup generates a city of CITYTWIN_BENCH_N components (default
+// 200,000; scripts/bench.sh sets 2,000,000) once per test binary, with a
+// grid per 125 components and the default density (40 km across at 2M).
 func benchSetup(b *testing.B) (*memCity, *parts.Registry) {
 	benchOnce.Do(func() {
+		n := 200_000
+		if s := os.Getenv("CITYTWIN_BENCH_N"); s != "" {
+			v, err := strconv.Atoi(s)
+			if err != nil || v < 1000 {
+				benchError = fmt.Errorf("CITYTWIN_BENCH_N=%q is not a number >= 1000", s)
+				return
+			}
+			n = v
+		}
 		cat := parts.DefaultCatalogue()
-		m := &memCity{b: parts.NewBuilder(cat, 200_000), grids: grid.NewIndex()}
+		m := &memCity{b: parts.NewBuilder(cat, n), grids: grid.NewIndex()}
 		o := synth.DefaultOptions()
-		o.Components, o.Grids, o.SizeKm = 200_000, 2_000, 12
+		o.Components, o.Grids = n, max(n/125, 100)
+		o.SizeKm = max(4, 40*math.Sqrt(float64(n)/2_000_000))
 		if benchError = synth.Generate(context.Background(), o, cat, m, nil); benchError == nil {
 			benchCity, benchReg = m, m.b.Build()
 		}
@@ -70,8 +86,7 @@ func benchSetup(b *testing.B) (*memCity, *parts.Registry) {
 	return benchCity, benchReg
 }
 
-// BenchmarkRoute routes reports on a generated city of 200,000 components
-// and 2,000 grids: a point report of a component class a few metres from
+// BenchmarkRoute routes reports on the generated city of benchSetup: a point report of a component class a few metres from
 // a component (nearest-component), a component code (component-owner),
 // and an event (class-table / street-office).
 func BenchmarkRoute(b *testing.B) {

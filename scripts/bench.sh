@@ -22,7 +22,7 @@ export CITYTWIN_BENCH_N="${CITYTWIN_BENCH_N:-2000000}"
 scripts/deps.sh --bench
 
 # Every package with a benchmark, the end-to-end ./bench last.
-mapfile -t pkgs < <(grep -rl --include='*_test.go' --exclude-dir=node_modules --exclude-dir=testdata '^func Benchmark' . | xargs -n1 dirname | sort -u | grep -v '^\./bench$')
+mapfile -t pkgs < <(grep -rl --include='*_test.go' --exclude-dir=node_modules --exclude-dir=testdata '^func Benchmark' . | xargs -n1 dirname | sort -u | grep -v '^\./bench$' | grep -v '^\./bench/live$')
 
 {
   echo "# citytwin benchmarks, $(date -u +%Y-%m-%dT%H:%M:%SZ)"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests talk to, from Debian's packages:
-# GDAL (ogrinfo/ogr2ogr read our GeoPackage, tiles and OGC API) and Chromium
+# Mosquitto (the MQTT tests' broker), GDAL (ogrinfo/ogr2ogr read our GeoPackage, tiles and OGC API) and Chromium
 # (the map page test), PostGIS (store/postgis, the tile benchmark's peer).
 # Does nothing for what is already there. With --run, only what running the
 # service needs (npm, for the map page).
@@ -13,6 +13,8 @@ else
 command -v ogrinfo >/dev/null 2>&1 || want+=(gdal-bin)
 command -v chromium >/dev/null 2>&1 || want+=(chromium)
 command -v npm >/dev/null 2>&1 || want+=(nodejs npm)
+# Mosquitto, the real broker of the MQTT tests (serve embeds its own).
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || want+=(mosquitto)
 fc-list 2>/dev/null | grep -i "wqy\|noto.*cjk" >/dev/null || want+=(fonts-wqy-zenhei)
 # PostGIS for store/postgis's tests and the tile benchmark's peer, into the
 # PostgreSQL the machine runs (or PostgreSQL 15 when there is none yet).

@@ -29,39 +29,17 @@ const actionAlarm incidents.Action = "alarm"
 // (the route and its evidence are kept), merged into an open case of the
 // same class nearby when there is one (merged is then true), and, from a
 // trusted source, registered and dispatched at once with its deadline.
+// Reports arriving together are committed together (group commit: one
+// store transaction for all of them), so intake is not bound by one
+// transaction per report.
 func (t *Twin) Report(ctx context.Context, r incidents.Report, actor incidents.Actor) (c incidents.Case, merged bool, err error) {
 	if err := r.Validate(); err != nil {
 		return incidents.Case{}, false, err
 	}
-	t.wmu.Lock()
-	defer t.wmu.Unlock()
-	now := t.now().UTC()
-	c, err = t.newCaseLocked(ctx, r, now)
-	if err != nil {
-		return incidents.Case{}, false, err
-	}
-	var b Batch
-	if open, ok := t.live.cases.Near(c.Location, c.Type, c.Class, t.live.opts.MergeDistance, now.Add(-t.live.opts.MergeWindow)); ok {
-		prev := open.Version
-		m := mergeInto(open, c, actor, now)
-		b.Cases = append(b.Cases, Versioned[incidents.Case]{Value: m, Prev: prev})
-		if err := t.write(ctx, b); err != nil {
-			return incidents.Case{}, false, err
-		}
-		t.emit(t.putCaseLocked(b.Cases[0]))
-		return m, true, nil
-	}
-	c, ns, err := t.admitLocked(c, actor, now)
-	if err != nil {
-		return incidents.Case{}, false, err
-	}
-	b.Cases = append(b.Cases, Versioned[incidents.Case]{Value: c})
-	b.Notifications = ns
-	if err := t.write(ctx, b); err != nil {
-		return incidents.Case{}, false, err
-	}
-	t.emit(t.putCaseLocked(b.Cases[0]))
-	return c, false, nil
+	req := &intakeReq{ctx: ctx, r: r, actor: actor, done: make(chan intakeRes, 1)}
+	t.live.intake.submit(req, t.intakeBatch)
+	res := <-req.done
+	return res.c, res.merged, res.err
 }
 
 // newCaseLocked builds a routed case of version 1, state reported, from a

@@ -89,6 +89,8 @@ type live struct {
 	ix  spatial.Index[sensors.ID]
 
 	checkpoint time.Time // statuses newer than this are not stored yet (under wmu)
+
+	intake groupCommit // reports committed together
 }
 
 func newLive(t *Twin, o Options) *live {

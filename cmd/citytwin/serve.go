@@ -35,6 +35,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	trusted := fs.String("trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (default none: the peer address is the client)")
 	cors := fs.String("cors", "", "comma-separated origins allowed to call the API from browsers (* for any)")
 	fs.BoolVar(&cfg.AccessLog, "access-log", true, "log every request (false: only server errors)")
+	fs.IntVar(&cfg.AccessLogRate, "access-log-rate", cfg.AccessLogRate, "at most this many access log lines a second, and as many for server errors (5xx); the rest are counted in one \"access log skipped\" line a second (0: every request)")
+	logFormat := fs.String("log-format", "text", "log format: text (key=value lines) or json (one object a line), to stderr")
+	logLevel := fs.String("log-level", "info", "least level logged: debug, info, warn or error (the access log is info, server errors warn)")
 	ac := app.DefaultConfig()
 	fs.StringVar(&ac.MQTT.URL, "mqtt", "", "MQTT broker of the city's sensors (tcp://host:1883); default: an embedded broker on a free loopback port, printed at start")
 	fs.BoolVar(&ac.MQTT.Off, "no-mqtt", false, "run without MQTT (no readings over MQTT; dispatches wait in the outbox)")
@@ -42,6 +45,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&ac.MQTT.Shared, "mqtt-shared", false, "subscribe as $share/citytwin/... so that several replicas split the readings")
 	fs.StringVar(&ac.MQTT.Prefix, "mqtt-prefix", "citytwin", "topic prefix: PREFIX/readings[/ID] in, PREFIX/dispatch/DEPT out")
 	fs.StringVar(&ac.Cases.Link, "public-url", "", "base URL of this service in the links of dispatch notifications (default http://ADDR)")
+	fs.DurationVar(&ac.Replica.PGWait, "pg-wait", ac.Replica.PGWait, "with --pg: how long to wait for a database that does not answer at start, retrying with backoff, before giving up")
+	fs.IntVar(&ac.Replica.ChangeLogDays, "change-log-days", ac.Replica.ChangeLogDays, "with --pg: prune the change log of rows older than this many days, hourly (0: never)")
 	simulate := fs.Int("simulate", 0, "bind this many simulated sensors to components and publish their readings (a demo; 0: none)")
 	simRate := fs.Float64("simulate-rate", 50, "readings per second of --simulate")
 	if err := parseFlags(fs, args); err != nil {
@@ -68,7 +73,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *cors != "" {
 		cfg.CORSOrigins = strings.Split(*cors, ",")
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	log, err := newLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
 	cfg.Logger = log
 	cfg.Static = web.Files()
 	if !web.HasMapLibre() {
@@ -121,7 +129,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, "citytwin MQTT broker %s (readings on %s/readings/ID)\n", u, ac.MQTT.Prefix)
 	}
 	if *simulate > 0 {
-		if err := startSimulation(ctx, a, *simulate, *simRate, log); err != nil {
+		if err := startSimulation(ctx, a, *simulate, *simRate, ac.MQTT.Prefix, log); err != nil {
 			ln.Close()
 			return err
 		}

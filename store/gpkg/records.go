@@ -453,6 +453,35 @@ func (s *Store) MarkNotification(ctx context.Context, n incidents.Notification) 
 	})
 }
 
+// MarkNotifications stores the outcome of several delivery attempts (or
+// claims) in one transaction; unknown notifications are skipped.
+func (s *Store) MarkNotifications(ctx context.Context, ns []incidents.Notification) error {
+	if len(ns) == 0 {
+		return nil
+	}
+	bodies := make([][]byte, len(ns))
+	for i := range ns {
+		b, err := json.Marshal(ns[i])
+		if err != nil {
+			return recordErr("notifications", ns[i].ID, err)
+		}
+		bodies[i] = b
+	}
+	return s.write(ctx, "mark notifications", func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, `UPDATE notifications SET state = ?2, attempts = ?3, next = ?4, body = ?5 WHERE id = ?1`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for i, n := range ns {
+			if _, err := st.ExecContext(ctx, n.ID, n.State, n.Attempts, dt(n.Next), string(bodies[i])); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // loadBodies runs q with args and calls each for every row, stopping at
 // its first error.
 func (s *Store) loadBodies(ctx context.Context, table, q string, args []any, each func(*sql.Rows) error) error {

@@ -424,6 +424,29 @@ func (s *Store) MarkNotification(ctx context.Context, n incidents.Notification) 
 	return nil
 }
 
+// MarkNotifications stores the outcome of several delivery attempts (or
+// claims) in one transaction; unknown notifications are skipped.
+func (s *Store) MarkNotifications(ctx context.Context, ns []incidents.Notification) error {
+	if err := s.check(); err != nil {
+		return err
+	}
+	if len(ns) == 0 {
+		return nil
+	}
+	batch := &pgx.Batch{}
+	for _, n := range ns {
+		body, err := json.Marshal(n)
+		if err != nil {
+			return recordErr("notifications", n.ID, err)
+		}
+		batch.Queue(`UPDATE notifications SET state = $2, attempts = $3, next = $4, body = $5 WHERE id = $1`,
+			n.ID, n.State, n.Attempts, ts(n.Next), body)
+	}
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		return wrap("mark notifications", tx.SendBatch(ctx, batch).Close())
+	})
+}
+
 // loadBodies runs q and calls each for every row, stopping at its first
 // error.
 func (s *Store) loadBodies(ctx context.Context, table, q string, each func(pgx.Rows) error, args ...any) error {
