@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +28,7 @@ type csvSource struct {
 	header   []string
 	fields   csvFields
 	lon, lat int
+	geom     int // the geometry column, -1 for lon/lat columns
 	row      int
 }
 
@@ -67,15 +69,22 @@ func newCSVSource(r io.Reader, m Mapping) (*csvSource, error) {
 			s.fields.fold[strings.ToLower(h)] = i
 		}
 	}
-	if s.lon, err = s.column("lon", m.Lon, lonNames); err != nil {
-		return nil, err
-	}
-	if s.lat, err = s.column("lat", m.Lat, latNames); err != nil {
-		return nil, err
+	s.geom = -1
+	if m.Geometry != "" {
+		if s.geom, err = s.column("geometry", m.Geometry, nil); err != nil {
+			return nil, err
+		}
+	} else {
+		if s.lon, err = s.column("lon", m.Lon, lonNames); err != nil {
+			return nil, err
+		}
+		if s.lat, err = s.column("lat", m.Lat, latNames); err != nil {
+			return nil, err
+		}
 	}
 	for _, k := range fieldKeys {
 		name := *m.fieldPtr(k)
-		if name == "" || k == "lon" || k == "lat" {
+		if name == "" || k == "lon" || k == "lat" || k == "geometry" {
 			continue
 		}
 		if !s.has(name) {
@@ -130,6 +139,10 @@ func (s *csvSource) next() (record, error) {
 	f := s.fields
 	f.rec = rec
 	out := record{row: s.row, fields: f}
+	if s.geom >= 0 {
+		out.geom, out.geomErr = s.geometry(rec)
+		return out, nil
+	}
 	lon, err := s.coord(rec, s.lon, "lon")
 	if err != nil {
 		out.geomErr = err
@@ -158,4 +171,32 @@ func (s *csvSource) coord(rec []string, col int, key string) (float64, error) {
 		return 0, &RowError{Row: s.row, Field: key, Reason: fmt.Sprintf("column %q value %q is not a number", s.header[col], rec[col])}
 	}
 	return v, nil
+}
+
+// geometry reads the geometry column of rec: GeoJSON text when it starts
+// with "{", else WKT.
+func (s *csvSource) geometry(rec []string) (orb.Geometry, error) {
+	bad := func(reason string) error {
+		return &RowError{Row: s.row, Field: "geometry", Reason: fmt.Sprintf("column %q: %s", s.header[s.geom], reason)}
+	}
+	if s.geom >= len(rec) || strings.TrimSpace(rec[s.geom]) == "" {
+		return nil, bad("empty")
+	}
+	v := strings.TrimSpace(rec[s.geom])
+	var (
+		g   orb.Geometry
+		err error
+	)
+	if v[0] == '{' {
+		if !json.Valid([]byte(v)) {
+			return nil, bad("not valid JSON (GeoJSON geometry text)")
+		}
+		g, err = decodeGeometry(json.RawMessage(v))
+	} else {
+		g, err = ParseWKT(v)
+	}
+	if err != nil {
+		return nil, bad(err.Error())
+	}
+	return g, nil
 }

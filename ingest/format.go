@@ -14,7 +14,11 @@ type Format string
 const (
 	GeoJSON    Format = "geojson"    // a FeatureCollection (or one Feature)
 	GeoJSONSeq Format = "geojsonseq" // RFC 8142 (RS-separated) or newline-delimited Features
-	CSV        Format = "csv"        // a header row, then lon/lat columns and fields
+	CSV        Format = "csv"        // a header row, then lon/lat columns (or a WKT/GeoJSON column) and fields
+	OSM        Format = "osm"        // an OpenStreetMap PBF extract (.osm.pbf), mapped by tag rules
+	// Features are records handed over by the caller (NewFeatureReader),
+	// such as the rows of a GeoPackage layer.
+	Features Format = "features"
 )
 
 // ParseFormat accepts "geojson", "geojsonseq" (or "ndjson", "geojsonl") and
@@ -27,8 +31,10 @@ func ParseFormat(s string) (Format, error) {
 		return GeoJSONSeq, nil
 	case "csv", "tsv":
 		return CSV, nil
+	case "osm", "pbf", "osm.pbf", "osmpbf":
+		return OSM, nil
 	}
-	return "", &FormatError{Name: s, Reason: "not one of geojson, geojsonseq, csv"}
+	return "", &FormatError{Name: s, Reason: "not one of geojson, geojsonseq, csv, osm"}
 }
 
 // DetectFormat tells the format of a file from its name and its first bytes
@@ -39,6 +45,9 @@ func ParseFormat(s string) (Format, error) {
 // a newline-delimited sequence, other JSON is GeoJSON, and a first line with
 // commas, semicolons or tabs is CSV.
 func DetectFormat(name string, head []byte) (Format, error) {
+	if strings.HasSuffix(strings.ToLower(name), ".pbf") {
+		return OSM, nil
+	}
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".csv", ".tsv", ".txt":
 		return CSV, nil

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"citytwin/parts"
+
+	"github.com/paulmach/orb"
 )
 
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
@@ -92,5 +94,57 @@ func FuzzReaderCSV(f *testing.F) {
 			return
 		}
 		drain(t, rd, cat)
+	})
+}
+
+// FuzzParseWKT: ParseWKT never panics, and what it accepts is a Point,
+// LineString or Polygon with coordinates in range.
+func FuzzParseWKT(f *testing.F) {
+	for _, s := range []string{
+		"POINT (104.06 30.65)", "point(1 2)", "SRID=4326;POINT Z (1 2 3)", "POINTZ(1 2 3)",
+		"LINESTRING (1 2, 3 4)", "POLYGON ((0 0, 1 0, 1 1, 0 0))", "POLYGON((0 0,1 0,1 1,0 0),(0.1 0.1,0.2 0.1,0.2 0.2,0.1 0.1))",
+		"MULTIPOINT ((1 2))", "MULTIPOINT (1 2)", "MULTILINESTRING ((1 2, 3 4))", "MULTIPOLYGON (((0 0, 1 0, 1 1, 0 0)))",
+		"POINT EMPTY", "GEOMETRYCOLLECTION (POINT (1 2))", "POINT (1e400 2)", "POLYGON ((0 0, 1 0, 1 1))", "", "(((((",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		g, err := ParseWKT(s)
+		if err != nil {
+			return
+		}
+		switch g := g.(type) {
+		case orb.Point:
+			if checkPoint(g) != nil {
+				t.Fatalf("%q: point %v out of range", s, g)
+			}
+		case orb.LineString:
+			if len(g) < 2 {
+				t.Fatalf("%q: line of %d points", s, len(g))
+			}
+		case orb.Polygon:
+			for _, r := range g {
+				if len(r) < 4 || r[0] != r[len(r)-1] {
+					t.Fatalf("%q: bad ring %v", s, r)
+				}
+			}
+		default:
+			t.Fatalf("%q: %T", s, g)
+		}
+	})
+}
+
+// FuzzOSMPBF: the PBF reader never panics and always ends on any input.
+func FuzzOSMPBF(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 13, 10, 9, 'O', 'S', 'M', 'H', 'e', 'a', 'd', 'e', 'r', 24, 0})
+	f.Add([]byte{0, 0, 0, 2, 24, 5, 10, 3, 8, 1, 16})
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rd := newPBFReader(strings.NewReader(string(b)))
+		for i := 0; i < 1<<16; i++ {
+			if _, err := rd.next(); err != nil {
+				return
+			}
+		}
 	})
 }

@@ -24,6 +24,11 @@ type Mapping struct {
 	// searched, case-insensitively, for lon/lng/long/longitude/x and
 	// lat/latitude/y (and 经度/纬度).
 	Lon, Lat string
+	// Geometry is the CSV column that holds each row's geometry as WKT
+	// (POINT (lon lat), LINESTRING, POLYGON, EWKT with SRID=4326) or
+	// GeoJSON text ({"type": "Point", ...}); when set, Lon and Lat are not
+	// looked for.
+	Geometry string
 	// DefaultClass is the class of rows whose source gives none.
 	DefaultClass parts.Class
 	// County is the 6-digit county of generated codes (DefaultCounty if 0).
@@ -40,7 +45,7 @@ type Mapping struct {
 }
 
 // fieldKeys are the mapping keys that name a source field, in String order.
-var fieldKeys = []string{"code", "class", "name", "owner", "supervisor", "maintainer", "state", "grid", "label", "material", "note", "lon", "lat"}
+var fieldKeys = []string{"code", "class", "name", "owner", "supervisor", "maintainer", "state", "grid", "label", "material", "note", "lon", "lat", "geometry"}
 
 func (m *Mapping) fieldPtr(key string) *string {
 	switch key {
@@ -70,12 +75,14 @@ func (m *Mapping) fieldPtr(key string) *string {
 		return &m.Lon
 	case "lat":
 		return &m.Lat
+	case "geometry":
+		return &m.Geometry
 	}
 	return nil
 }
 
 // knownKeys lists every key ParseMapping accepts, for error messages.
-const knownKeys = "code, class, name, owner, supervisor, maintainer, state, grid, label, material, note, lon, lat, default_class, county, default_owner, owner_map, gcj02"
+const knownKeys = "code, class, name, owner, supervisor, maintainer, state, grid, label, material, note, lon, lat, geometry, default_class, county, default_owner, owner_map, gcj02"
 
 // ParseMapping parses a mapping from a command-line flag: comma-separated
 // key=value pairs, keys case-insensitive, spaces around keys and values
@@ -84,7 +91,7 @@ const knownKeys = "code, class, name, owner, supervisor, maintainer, state, grid
 //	code=HYDRANT_ID,class=0113,owner=ContractAuthority,owner_map=CAM:water|PRIVATE:private
 //
 // Field keys (code, name, owner, supervisor, maintainer, state, grid, label,
-// material, note, lon, lat) take a source field name; a leading "@" is
+// material, note, lon, lat, geometry) take a source field name; a leading "@" is
 // allowed and stripped (owner=@Owner is owner=Owner). The class key takes
 // either a 4-digit class literal, which sets DefaultClass (class=0113), or
 // "@field" to read the class from a field (class=@TYPE). Other keys:

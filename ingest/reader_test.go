@@ -175,8 +175,8 @@ func TestReaderHydrants(t *testing.T) {
 						t.Fatalf("part %d supervisor %q source %v", i, p.Supervisor, p.Source)
 					}
 				}
-				if ps[0].Note != "source id: PH6000" || ps[0].Owner != "PRIVATE HARVARD" && ps[0].Owner != "private" {
-					t.Errorf("first part note %q owner %q", ps[0].Note, ps[0].Owner)
+				if ps[0].SourceID != "PH6000" || ps[0].Note != "" || ps[0].Owner != "PRIVATE HARVARD" && ps[0].Owner != "private" {
+					t.Errorf("first part source id %q note %q owner %q", ps[0].SourceID, ps[0].Note, ps[0].Owner)
 				}
 			}
 		})
@@ -211,7 +211,7 @@ func TestReaderStreetLights(t *testing.T) {
 			t.Fatalf("part %d at %v, source at %v", i, p.Geometry, src[i])
 		}
 	}
-	if ps[0].Name != "Cobrahead" || ps[0].Note != "source id: 791-2" || ps[0].Code.String() != "3205080118000001" {
+	if ps[0].Name != "Cobrahead" || ps[0].SourceID != "791-2" || ps[0].Note != "" || ps[0].Code.String() != "3205080118000001" {
 		t.Errorf("first part %+v", ps[0])
 	}
 }
@@ -257,7 +257,7 @@ func TestReaderCSV(t *testing.T) {
 		"L-22,104.1,30.1,x,exploded,\n" + // 7 unknown state
 		"5101040118000007,104.1,30.1,x,,\n" + // 8 duplicate code
 		"L-24,104.2,\"30.2\",Street Office,removed,\n" + // 9 ok, retired
-		"L-25,104.1,30.1,x,,0405\n" + // 10 a point for a polygon class
+		"L-25,104.1,95,x,,0405\n" + // 10 latitude out of range
 		"5101040113000001,104.1,30.1,x,,0118\n" // 11 code of another class
 	path := filepath.Join(dir, "lamps.csv")
 	if err := os.WriteFile(path, []byte(csvText), 0o600); err != nil {
@@ -286,13 +286,13 @@ func TestReaderCSV(t *testing.T) {
 		retired           bool
 		at                orb.Point
 	}{
-		{"5101040118000007", "lighting", "", parts.Intact, false, orb.Point{104.0657, 30.6574}},
-		{"5101040118000001", "lighting", "source id: L-17", parts.Damaged, false, orb.Point{104.0660, 30.6580}},
-		{"5101040118000002", "street", "source id: L-24", parts.Intact, true, orb.Point{104.2, 30.2}},
+		{"5101040118000007", "lighting", "5101040118000007", parts.Intact, false, orb.Point{104.0657, 30.6574}},
+		{"5101040118000001", "lighting", "L-17", parts.Damaged, false, orb.Point{104.0660, 30.6580}},
+		{"5101040118000002", "street", "L-24", parts.Intact, true, orb.Point{104.2, 30.2}},
 	}
 	for i, w := range want {
 		p := ps[i]
-		if p.Code.String() != w.code || p.Owner != w.owner || p.Note != w.note || p.State != w.state || p.Retired != w.retired || p.Geometry != w.at {
+		if p.Code.String() != w.code || p.Owner != w.owner || p.SourceID != w.note || p.State != w.state || p.Retired != w.retired || p.Geometry != w.at {
 			t.Errorf("part %d = %+v, want %+v", i, p, w)
 		}
 	}
@@ -444,7 +444,7 @@ func TestReaderBadGeoJSON(t *testing.T) {
 		"features not array":  {in: `{"type":"FeatureCollection","features":5}`, fatal: true},
 		"not geojson":         {in: `{"a":1}`, fatal: true},
 		"geometry object":     {in: `{"type":"Point","coordinates":[1,2]}`, fatal: true},
-		"wrong geometry type": {in: pt(`{"type":"LineString","coordinates":[[1,2],[3,4]]}`), field: "geometry", reason: "is a point, got a line"},
+		"wrong geometry type": {in: pt(`{"type":"LineString","coordinates":[[1,2],[3,4]]}`), field: "geometry", reason: "accepts a point, got a line"},
 		"unsupported type":    {in: pt(`{"type":"GeometryCollection","geometries":[]}`), field: "geometry", reason: "GeometryCollection"},
 		"multi of two":        {in: pt(`{"type":"MultiPoint","coordinates":[[1,2],[3,4]]}`), field: "geometry", reason: "2 points"},
 		"missing geometry":    {in: pt(`null`), field: "geometry", reason: "missing"},
@@ -585,10 +585,10 @@ func TestReaderFeatureID(t *testing.T) {
 	if err != nil || len(res) != 0 || len(ps) != 2 {
 		t.Fatalf("%v %v %v", ps, res, err)
 	}
-	if ps[0].Note != "source id: 7; red" || ps[0].Owner != parts.DeptFire {
-		t.Errorf("part 0 note %q owner %q", ps[0].Note, ps[0].Owner)
+	if ps[0].SourceID != "7" || ps[0].Note != "red" || ps[0].Owner != parts.DeptFire {
+		t.Errorf("part 0 source id %q note %q owner %q", ps[0].SourceID, ps[0].Note, ps[0].Owner)
 	}
-	if ps[1].Note != "source id: own" { // a property named ID wins over the feature id
-		t.Errorf("part 1 note %q", ps[1].Note)
+	if ps[1].SourceID != "own" { // a property named ID wins over the feature id
+		t.Errorf("part 1 source id %q", ps[1].SourceID)
 	}
 }

@@ -89,13 +89,20 @@ type Part struct {
 	Note       string    // [note]
 	Material   string    // [material]
 	Label      string    // [label] class-specific name: stop name (0203), sculpture (0406), site (0602)
-	Version    uint64    // [version] bumped by every write; 0 before the first
+	// SourceName and SourceID are the provenance of an imported component:
+	// the file or feed it came from ("cambridge_INFRA_Hydrants", "osm")
+	// and its identifier there ("PH6000", "node/123"). A re-import of the
+	// same source matches rows to components by (SourceName, Class,
+	// SourceID) only. Both are empty for components made by hand.
+	SourceName string // [source_name]
+	SourceID   string // [source_id]
+	Version    uint64 // [version] bumped by every write; 0 before the first
 	// Geometry is an orb.Point, orb.LineString or orb.Polygon in WGS84 lon/lat.
 	Geometry orb.Geometry
 }
 
 // Validate checks the part against the catalogue: a valid code whose class
-// matches Class, a known class, a geometry of the class's kind with
+// matches Class, a known class, a geometry of a kind the class accepts with
 // coordinates in range, closed rings. Errors are *CodeError or *FieldError.
 func (p *Part) Validate(cat *Catalogue) error {
 	if err := p.Code.validate(p.Code.String()); err != nil {
@@ -126,21 +133,21 @@ func validateGeometry(g orb.Geometry, ci ClassInfo) error {
 	case nil:
 		return bad("missing")
 	case orb.Point:
-		if ci.Kind != Point {
-			return bad(fmt.Sprintf("class %s (%s) is a %s, got a point", ci.Class, ci.NameEN, ci.Kind))
+		if !ci.Accepts().Has(Point) {
+			return bad(fmt.Sprintf("class %s (%s) accepts a %s, got a point", ci.Class, ci.NameEN, ci.Accepts()))
 		}
 		pts = []orb.Point{g}
 	case orb.LineString:
-		if ci.Kind != Line {
-			return bad(fmt.Sprintf("class %s (%s) is a %s, got a line", ci.Class, ci.NameEN, ci.Kind))
+		if !ci.Accepts().Has(Line) {
+			return bad(fmt.Sprintf("class %s (%s) accepts a %s, got a line", ci.Class, ci.NameEN, ci.Accepts()))
 		}
 		if len(g) < 2 {
 			return bad("a line needs at least 2 points")
 		}
 		pts = g
 	case orb.Polygon:
-		if ci.Kind != Polygon {
-			return bad(fmt.Sprintf("class %s (%s) is a %s, got a polygon", ci.Class, ci.NameEN, ci.Kind))
+		if !ci.Accepts().Has(Polygon) {
+			return bad(fmt.Sprintf("class %s (%s) accepts a %s, got a polygon", ci.Class, ci.NameEN, ci.Accepts()))
 		}
 		if len(g) == 0 {
 			return bad("a polygon needs an outer ring")

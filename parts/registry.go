@@ -14,9 +14,10 @@ import (
 // compact records with interned strings, and an R-tree of live parts.
 //
 // Concurrency: any number of readers run at once with one writer at a time
-// (a sync.RWMutex). Put, the one write, holds the write lock for one record
-// and one R-tree update; it is the last step of the single write path (the
-// twin validates, checks versions and persists first). Searches over a
+// (a sync.RWMutex). Put holds the write lock for one record and one R-tree
+// update, PutAll for a whole batch (seen by readers all at once, and by
+// GetAll whole or not at all); they are the last step of the single write
+// path (the twin validates, checks versions and persists first). Searches over a
 // big box (Search, Within, CountByClass) walk the tree in stripes, each
 // under a short read lock, with the exact tests outside it; Scan holds the
 // lock for its whole walk (a tile's box), so its callback must not write
@@ -202,9 +203,9 @@ func (r *Registry) encode(p *Part, idx uint32) {
 		}
 		rec.geo = uint32(oldShape)
 	}
-	if p.Photo != "" || p.Note != "" {
+	if p.Photo != "" || p.Note != "" || p.SourceName != "" || p.SourceID != "" {
 		rec.flags |= flagRare
-		r.rare[idx] = rare{photo: s.intern(p.Photo), note: s.intern(p.Note)}
+		r.rare[idx] = rare{photo: s.intern(p.Photo), note: s.intern(p.Note), srcName: s.intern(p.SourceName), srcID: s.intern(p.SourceID)}
 	} else if oldRare {
 		delete(r.rare, idx)
 	}
@@ -240,7 +241,7 @@ func (r *Registry) fill(p *Part, idx uint32) {
 	p.Surveyed = fromDay(rec.surveyed)
 	p.Changed = fromDay(rec.changed)
 	p.Source = Source(rec.source)
-	p.Photo, p.Note = "", ""
+	p.Photo, p.Note, p.SourceName, p.SourceID = "", "", "", ""
 	p.Material = s.get(rec.material)
 	p.Label = s.get(rec.label)
 	p.Version = uint64(rec.version)
@@ -248,6 +249,7 @@ func (r *Registry) fill(p *Part, idx uint32) {
 	if rec.flags&flagRare != 0 {
 		x := r.rare[idx]
 		p.Photo, p.Note = s.get(x.photo), s.get(x.note)
+		p.SourceName, p.SourceID = s.get(x.srcName), s.get(x.srcID)
 	}
 }
 

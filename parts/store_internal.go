@@ -39,15 +39,16 @@ type record struct {
 const (
 	flagRetired = 1 << iota // 作废: kept in the map, out of the spatial index
 	flagShape               // the geometry is shapes[geo], else pts[geo]
-	flagRare                // photo or note in Registry.rare
+	flagRare                // photo, note or provenance in Registry.rare
 	flagNoGeom              // the part has no geometry (not indexed)
 )
 
 // noDate is the stored day of the zero time.
 const noDate = math.MinInt32
 
-// rare holds the seldom-set strings of a record.
-type rare struct{ photo, note uint32 }
+// rare holds the seldom-set strings of a record: photo, note and the
+// provenance of imported components (source name and source id).
+type rare struct{ photo, note, srcName, srcID uint32 }
 
 func toDay(t time.Time) int32 {
 	if t.IsZero() {

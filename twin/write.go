@@ -41,7 +41,7 @@ func (t *Twin) UpdatePart(ctx context.Context, code parts.Code, ifVersion uint64
 		return parts.Part{}, &parts.FieldError{Field: "code", Reason: "the code of a component cannot change; retire it and add a new one", Err: parts.ErrInvalid}
 	}
 	next.Retired = cur.Retired
-	out, err := t.applyLocked(ctx, []PartChange{{Op: OpModify, Part: next, IfVersion: ifVersion}})
+	out, err := t.applyLocked(ctx, []PartChange{{Op: OpModify, Part: next, IfVersion: ifVersion}}, nil)
 	if err != nil {
 		return parts.Part{}, err
 	}
@@ -60,15 +60,17 @@ func (t *Twin) RetirePart(ctx context.Context, code parts.Code, ifVersion uint64
 
 // ApplyParts applies a batch of change records atomically: every record is
 // checked (later records see earlier ones), then all are persisted in one
-// transaction, then applied to the indexes. If any record is invalid or the
-// store fails, nothing changes and the error names the record by index.
+// transaction, then applied to the indexes in one step (readers see the
+// whole batch or none of it). If any record is invalid or the store fails,
+// nothing changes and the error names the record by index. It checks no
+// rights: it is for trusted writers (import); see ApplyPartsChecked.
 func (t *Twin) ApplyParts(ctx context.Context, cs []PartChange) ([]parts.Part, error) {
-	t.wmu.Lock()
-	defer t.wmu.Unlock()
-	return t.applyLocked(ctx, cs)
+	return t.ApplyPartsChecked(ctx, cs, nil)
 }
 
-func (t *Twin) applyLocked(ctx context.Context, cs []PartChange) ([]parts.Part, error) {
+// applyLocked runs a batch under the write mutex; check, when not nil,
+// holds every record against the state the batch applies to.
+func (t *Twin) applyLocked(ctx context.Context, cs []PartChange, check PartCheck) ([]parts.Part, error) {
 	if len(cs) == 0 {
 		return nil, nil
 	}
@@ -131,15 +133,18 @@ func (t *Twin) applyLocked(ctx context.Context, cs []PartChange) ([]parts.Part, 
 				next.Grid = string(g.Code)
 			}
 		}
+		if err := runCheck(check, c.Op, olds[i], &next); err != nil {
+			return nil, wrapRecord(len(cs), i, err)
+		}
 		pending[next.Code] = next
 		out[i] = next
 	}
 	if err := storeErr(t.store.PutParts(ctx, out)); err != nil {
 		return nil, err
 	}
+	t.parts.PutAll(out)
 	changes := make([]Change, len(cs))
 	for i := range out {
-		t.parts.Put(out[i])
 		p := out[i]
 		changes[i] = Change{Op: cs[i].Op, OldPart: olds[i], NewPart: &p}
 	}
@@ -203,6 +208,9 @@ func RepresentativePoint(g orb.Geometry) orb.Point {
 }
 
 // AddGrid adds a new unit grid (grid.ErrExists if its code is taken).
+// AddGrid, UpdateGrid and RemoveGrid re-locate the components the grid
+// covers (before and after) through the write path, as modify records
+// (see relocateLocked).
 func (t *Twin) AddGrid(ctx context.Context, g grid.Grid) (grid.Grid, error) {
 	t.wmu.Lock()
 	defer t.wmu.Unlock()
@@ -253,7 +261,9 @@ func (t *Twin) putGridLocked(ctx context.Context, old *grid.Grid, g grid.Grid) e
 		op = OpModify
 	}
 	t.emit(Change{Op: op, OldGrid: old, NewGrid: &g})
-	return nil
+	// The grid is stored; the components it gained or lost follow.
+	_, err := t.relocateLocked(ctx, gridBound(old), gridBound(&g))
+	return err
 }
 
 // RemoveGrid deletes a grid from the store and the index.
@@ -274,5 +284,7 @@ func (t *Twin) RemoveGrid(ctx context.Context, code grid.Code, ifVersion uint64)
 		return grid.Grid{}, err
 	}
 	t.emit(Change{Op: OpRetire, OldGrid: &cur})
-	return cur, nil
+	// The grid is gone; its components are located anew.
+	_, err = t.relocateLocked(ctx, gridBound(&cur))
+	return cur, err
 }

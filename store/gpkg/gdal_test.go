@@ -62,7 +62,8 @@ func TestGDALReadsFile(t *testing.T) {
 			"code: String", "class: String", "name: String", "dept_supervisor: String",
 			"dept_owner: String", "dept_maintainer: String", "grid_code: String", "state: String",
 			"retired: Integer(Boolean)", "surveyed: Date", "changed: Date", "source: String",
-			"photo: String", "note: String", "material: String", "label: String", "version: Integer64"}},
+			"photo: String", "note: String", "material: String", "label: String", "version: Integer64",
+			"source_name: String", "source_id: String"}},
 		"grids": {"Polygon", "2", []string{
 			"code: String", "name: String", "dept: String", "district: String", "street: String",
 			"community: String", "version: Integer64"}},

@@ -34,8 +34,21 @@ func downgrade(t *testing.T, path string) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	for _, tbl := range []string{"sensors", "sensor_status", "alarms", "cases", "departments", "responsibilities", "calendar", "notifications"} {
+	for _, tbl := range []string{"sensors", "sensor_status", "alarms", "cases", "departments", "responsibilities", "calendar", "notifications",
+		"rtree_parts_geom", "rtree_grids_geom", "rtree_sensors_geom", "rtree_cases_geom", "gpkg_extensions"} {
 		if _, err := db.Exec(`DROP TABLE ` + tbl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tbl := range []string{"parts", "grids"} {
+		for _, trg := range []string{"insert", "update1", "update2", "update3", "update4", "delete"} {
+			if _, err := db.Exec(`DROP TRIGGER rtree_` + tbl + `_geom_` + trg); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, col := range partColumnsLater {
+		if _, err := db.Exec(`ALTER TABLE parts DROP COLUMN ` + col); err != nil {
 			t.Fatal(err)
 		}
 	}

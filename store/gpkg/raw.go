@@ -62,6 +62,10 @@ func openRaw(path string, flags int32) (*rawConn, error) {
 		return nil, err
 	}
 	sqlite3.Xsqlite3_extended_result_codes(c.tls, c.db, 1)
+	if err := c.registerSpatial(); err != nil {
+		c.close()
+		return nil, err
+	}
 	return c, nil
 }
 

@@ -75,7 +75,7 @@ func appendCode(dst []byte, c parts.Code) []byte {
 	return append(dst, b[:]...)
 }
 
-// appendPart adds the 18 arguments of p (in partColumns order) to v and
+// appendPart adds the 20 arguments of p (in partColumns order) to v and
 // returns the geometry's bound. After an error v is as it was.
 func (e *encoder) appendPart(v *values, p *parts.Part) (orb.Bound, error) {
 	fail := func(field string, err error) (orb.Bound, error) {
@@ -126,6 +126,8 @@ func (e *encoder) appendPart(v *values, p *parts.Part) (orb.Bound, error) {
 	v.text(p.Material)
 	v.text(p.Label)
 	v.int(int64(p.Version))
+	v.text(p.SourceName)
+	v.text(p.SourceID)
 	return b, nil
 }
 
@@ -161,10 +163,11 @@ func appendGrid(v *values, g *grid.Grid) (orb.Bound, error) {
 // partSelect reads a part: the geometry blob, then the fields in the order
 // of the f* constants.
 const partSelect = `SELECT geom, fid, code, class, name, dept_supervisor, dept_owner, dept_maintainer,
- grid_code, state, retired, surveyed, changed, source, photo, note, material, label, version FROM parts`
+ grid_code, state, retired, surveyed, changed, source, photo, note, material, label, version,
+ source_name, source_id FROM parts`
 
 // partFields is the number of columns of partSelect after geom.
-const partFields = 18
+const partFields = 20
 
 // Field positions in partSelect, counted after geom.
 const (
@@ -186,6 +189,8 @@ const (
 	fMaterial
 	fLabel
 	fVersion
+	fSourceName
+	fSourceID
 )
 
 // decoder turns rows of partSelect back into parts. It interns repeated strings
@@ -290,6 +295,8 @@ func (d *decoder) part(p *parts.Part, geom []byte, fid int64) error {
 	p.Note = d.misc.get(f[fNote])
 	p.Material = d.misc.get(f[fMaterial])
 	p.Label = d.names.get(f[fLabel])
+	p.SourceName = d.depts.get(f[fSourceName])
+	p.SourceID = string(f[fSourceID])
 	if d.version < 0 {
 		return bad("version", fmt.Errorf("%w: version %d is negative", ErrRow, d.version))
 	}

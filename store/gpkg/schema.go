@@ -31,16 +31,22 @@ var tableColumns = []struct {
 	table   string
 	columns []string
 }{
-	{"parts", partColumns},
+	{"parts", partColumns[:len(partColumns)-len(partColumnsLater)]},
 	{"grids", gridColumns},
 	{"divisions", []string{"code", "name", "level"}},
 	{"meta", []string{"key", "value"}},
 }
 
-// partColumns are the columns of parts in the order rows are written.
-var partColumns = []string{"geom", "code", "class", "name", "dept_supervisor", "dept_owner",
+// partColumns are the columns of parts in the order rows are written; the
+// last ones, partColumnsLater, come from a later migration, which Open
+// applies after checking the file has the others.
+var partColumns = append([]string{"geom", "code", "class", "name", "dept_supervisor", "dept_owner",
 	"dept_maintainer", "grid_code", "state", "retired", "surveyed", "changed", "source", "photo",
-	"note", "material", "label", "version"}
+	"note", "material", "label", "version"}, partColumnsLater...)
+
+// partColumnsLater are the columns of parts added by migration 0004
+// (provenance).
+var partColumnsLater = []string{"source_name", "source_id"}
 
 // gridColumns are the columns of grids in the order rows are written.
 var gridColumns = []string{"geom", "code", "name", "dept", "district", "street", "community", "version"}

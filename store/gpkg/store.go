@@ -60,6 +60,7 @@ type Store struct {
 // kept out. Then Open applies the migrations the file lacks (Migrate). A write is on disk
 // when it returns (synchronous=FULL: the WAL is synced at every commit).
 func Open(ctx context.Context, path string) (*Store, error) {
+	registerSQLFunctions()
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, &OpenError{Path: path, Reason: "bad path", Err: ErrNotGeoPackage, Cause: err}
@@ -161,6 +162,7 @@ func checkHeader(abs string) (wal bool, _ *OpenError) {
 // leave -wal and -shm files behind, where the last read-write connection
 // to close removes them.
 func checkTables(ctx context.Context, abs string, wal bool) *OpenError {
+	registerSQLFunctions()
 	mode := "ro"
 	if wal {
 		mode = "rw"

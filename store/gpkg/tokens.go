@@ -59,6 +59,7 @@ func OpenTokens(ctx context.Context, path string) (*TokenStore, error) {
 		return nil, err
 	}
 	q := fmt.Sprintf("mode=rw&_pragma=busy_timeout(%d)&_pragma=synchronous(FULL)&_txlock=immediate", busyTimeoutMS)
+	registerSQLFunctions()
 	db, err := sql.Open("sqlite", fileURI(abs, q))
 	if err != nil {
 		return nil, &OpenError{Path: path, Reason: "cannot open for writing", Err: ErrNotGeoPackage, Cause: err}

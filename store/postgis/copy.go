@@ -108,6 +108,8 @@ func partRow(p parts.Part, row []any) ([]any, error) {
 	row[15] = p.Label
 	row[16] = int64(max(p.Version, 1))
 	row[17] = geom
+	row[18] = p.SourceName
+	row[19] = p.SourceID
 	return row, nil
 }
 

@@ -12,7 +12,7 @@ const (
 var partColumns = []string{
 	"code", "class", "name", "dept_supervisor", "dept_owner", "dept_maintainer",
 	"grid_code", "state", "retired", "surveyed", "changed", "source", "photo",
-	"note", "material", "label", "version", "geom",
+	"note", "material", "label", "version", "geom", "source_name", "source_id",
 }
 
 // gridColumns are the columns of grids in the order CopyGrids writes them.
