@@ -43,7 +43,8 @@ func (s *Server) registerOGC(g *echo.Group) {
 	g.GET("/conformance", s.ogcConformance)
 	g.GET("/collections", s.ogcCollections)
 	g.GET("/collections/:id", s.ogcCollection)
-	g.GET("/collections/:id/items", s.ogcItems)
+	reps := newRepresentatives(s.twin)
+	g.GET("/collections/:id/items", func(c echo.Context) error { return s.ogcItems(c, reps) })
 	g.GET("/collections/:id/items/:code", s.ogcItem)
 }
 

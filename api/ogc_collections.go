@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/paulmach/orb"
@@ -43,7 +44,7 @@ type collectionList struct {
 // unknownCollection is the 404 of a collection id that does not exist.
 func unknownCollection(id string) error {
 	return newProblem(http.StatusNotFound, "not-found",
-		fmt.Sprintf("no collection %q; the collections are %s and %s", clipString(id), collectionParts, collectionGrids))
+		fmt.Sprintf("no collection %q; the collections are %s", clipString(id), strings.Join(ogcCollectionIDs, ", ")))
 }
 
 // extentOf returns the extent of a non-empty layer, nil for an empty one.
@@ -74,7 +75,9 @@ func (s *Server) collectionInfoOf(base, id string) (collectionInfo, bool) {
 		ix := s.twin.Grids()
 		ci.Extent = extentOf(ix.Len(), ix.Bounds())
 	default:
-		return collectionInfo{}, false
+		if !liveCollectionInfo(&ci) {
+			return collectionInfo{}, false
+		}
 	}
 	self := base + "/collections/" + id
 	ci.Links = []link{
@@ -91,7 +94,7 @@ func (s *Server) ogcCollections(c echo.Context) error {
 	}
 	base := ogcBase(c)
 	out := collectionList{Links: []link{{Href: base + "/collections", Rel: "self", Type: mediaJSON}}}
-	for _, id := range []string{collectionParts, collectionGrids} {
+	for _, id := range ogcCollectionIDs {
 		ci, _ := s.collectionInfoOf(base, id)
 		out.Collections = append(out.Collections, ci)
 	}

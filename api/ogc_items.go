@@ -41,18 +41,26 @@ func itemsLinks(c echo.Context, id string, q url.Values, next string) []link {
 func (s *Server) maxOGCLimit() int { return min(s.cfg.MaxLimit, parts.MaxLimit) }
 
 // ogcItems serves a page of a collection's items.
-func (s *Server) ogcItems(c echo.Context) error {
+func (s *Server) ogcItems(c echo.Context, reps *representatives) error {
 	switch id := c.Param("id"); id {
 	case collectionParts:
-		return s.ogcPartItems(c)
+		return s.ogcPartItems(c, reps)
 	case collectionGrids:
 		return s.ogcGridItems(c)
+	case collectionSensors:
+		return s.ogcSensorItems(c)
+	case collectionAlarms:
+		return s.ogcAlarmItems(c)
+	case collectionIncidents:
+		return s.ogcIncidentItems(c)
 	default:
 		return unknownCollection(id)
 	}
 }
 
-func (s *Server) ogcPartItems(c echo.Context) error {
+// ogcPartItems serves a page of components. The pages of the unfiltered
+// collection start with its representatives (see ogc_mixed.go).
+func (s *Server) ogcPartItems(c echo.Context, reps *representatives) error {
 	q := c.QueryParams()
 	if err := checkOGCQuery(q, ogcItemsParams, ogcPartFilters); err != nil {
 		return err
@@ -64,19 +72,61 @@ func (s *Server) ogcPartItems(c echo.Context) error {
 	if err := joinInput(berr, lerr, ferr, cerr); err != nil {
 		return err
 	}
-	page, err := s.twin.Parts().Search(c.Request().Context(), parts.Query{BBox: b, Filter: f, Limit: limit, Cursor: cursor})
-	if err != nil {
-		return err
+	plain := true
+	for k := range q {
+		if k != "f" && k != "limit" && k != "cursor" {
+			plain = false
+		}
 	}
+	var first []parts.Code // representatives listed first on this page
+	var skip []parts.Code  // representatives left out of the code order
+	if plain {
+		if cursor == "" {
+			if r := reps.get(); limit > len(r) {
+				first, skip = r, r
+			}
+		} else if strings.HasPrefix(cursor, mixedCursorPrefix) {
+			var err error
+			if skip, cursor, err = decodeMixedCursor(cursor); err != nil {
+				return err
+			}
+		}
+	}
+	ctx := c.Request().Context()
 	who := principalOf(c)
-	fs := make([]partFeature, len(page.Parts))
-	for i := range page.Parts {
-		fs[i] = featureOfPart(&page.Parts[i], who)
+	fs := make([]partFeature, 0, limit)
+	for _, code := range first {
+		if p, err := s.twin.Parts().Get(code); err == nil {
+			fs = append(fs, featureOfPart(&p, who))
+		}
+	}
+	// Fill the page in code order, leaving out the representatives (a
+	// registry page that held some is followed by another).
+	var page parts.Page
+	for {
+		var err error
+		page, err = s.twin.Parts().Search(ctx, parts.Query{BBox: b, Filter: f, Limit: limit - len(fs), Cursor: cursor})
+		if err != nil {
+			return err
+		}
+		for i := range page.Parts {
+			if !slices.Contains(skip, page.Parts[i].Code) {
+				fs = append(fs, featureOfPart(&page.Parts[i], who))
+			}
+		}
+		if page.Next == "" || len(fs) >= limit {
+			break
+		}
+		cursor = page.Next
+	}
+	next := page.Next
+	if len(skip) > 0 {
+		next = encodeMixedCursor(skip, next)
 	}
 	fc := newCollection(fs)
 	n := page.NumberMatched
 	fc.NumberMatched = &n
-	fc.Links = itemsLinks(c, collectionParts, q, page.Next)
+	fc.Links = itemsLinks(c, collectionParts, q, next)
 	return writeJSON(c, http.StatusOK, mediaGeoJSON, fc)
 }
 
@@ -181,6 +231,9 @@ func (s *Server) ogcItem(c echo.Context) error {
 		}
 		c.Response().Header().Set("ETag", etag(g.Version))
 		return writeJSON(c, http.StatusOK, mediaGeoJSON, gridItem{featureOfGrid(&g), links})
+	}
+	if ok, err := s.ogcLiveItem(c, id, code, links); ok {
+		return err
 	}
 	return unknownCollection(id)
 }

@@ -137,7 +137,8 @@ func (s *Server) openAPIGrids(paths jsonObj) {
 
 // openAPITiles describes the /tiles endpoints.
 func (s *Server) openAPITiles(paths jsonObj) {
-	layer := oaPathParam("layer", "the tile layer", oaEnum(tiles.Layers()...))
+	layer := oaPathParam("layer", "the tile layer; sensors, alarms and incidents are the live layers (no filters, revalidated on every use)",
+		oaEnum(append(tiles.Layers(), tiles.LiveLayers()...)...))
 	paths["/tiles/{layer}/{z}/{x}/{y}.mvt"] = jsonObj{"get": oaOp("tiles", "getTile", "A vector tile",
 		"A Mapbox vector tile (XYZ, Web Mercator), gzip encoded when the client accepts it; ETag and If-None-Match give 304s. "+
 			"The component filters apply to the parts layers.",
@@ -166,7 +167,7 @@ func (s *Server) openAPIOGC(paths jsonObj) {
 			"content": jsonObj{mediaOpenAPI: jsonObj{"schema": jsonObj{"type": "object"}}}}}, "400", "401", "429"))}
 	paths["/ogc/conformance"] = jsonObj{"get": oaOp("ogc", "ogcConformance", "Conformance classes", "", f,
 		oaErrorRefs(jsonObj{"200": oaResponse("the conformance classes", mediaJSON, oaSchemaRef("ConfClasses"))}, "400", "401", "429"))}
-	paths["/ogc/collections"] = jsonObj{"get": oaOp("ogc", "ogcCollections", "Collections", "The collections parts and grids with their extents.", f,
+	paths["/ogc/collections"] = jsonObj{"get": oaOp("ogc", "ogcCollections", "Collections", "The collections parts, grids, sensors, alarms and incidents.", f,
 		oaErrorRefs(jsonObj{"200": oaResponse("the collections", mediaJSON, oaSchemaRef("Collections"))}, "400", "401", "429"))}
 	paths["/ogc/collections/{collectionId}"] = jsonObj{"get": oaOp("ogc", "ogcCollection", "A collection", "",
 		[]any{oaParamRef("collectionId"), oaParamRef("f")},
@@ -191,4 +192,5 @@ func (s *Server) openAPIOGC(paths jsonObj) {
 	paths["/ogc/collections/grids/items/{featureId}"] = jsonObj{"get": oaOp("ogc", "ogcGridItem", "A unit grid", "By its 14 or 15-digit code.",
 		[]any{oaPathParam("featureId", "the grid code", oaPattern(`^\d{14,15}$`, "")), oaParamRef("f")},
 		oaErrorRefs(jsonObj{"200": oaResponse("the grid", mediaGeoJSON, oaSchemaRef("GridFeature"))}, "400", "401", "404", "429"))}
+	s.openAPIOGCLive(paths, items)
 }

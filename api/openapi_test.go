@@ -24,9 +24,11 @@ func openAPIPathsOf(route string) []string {
 	case "/ogc/collections/:id":
 		return []string{"/ogc/collections/{collectionId}"}
 	case "/ogc/collections/:id/items":
-		return []string{"/ogc/collections/parts/items", "/ogc/collections/grids/items"}
+		return []string{"/ogc/collections/parts/items", "/ogc/collections/grids/items",
+			"/ogc/collections/sensors/items", "/ogc/collections/alarms/items", "/ogc/collections/incidents/items"}
 	case "/ogc/collections/:id/items/:code":
-		return []string{"/ogc/collections/parts/items/{featureId}", "/ogc/collections/grids/items/{featureId}"}
+		return []string{"/ogc/collections/parts/items/{featureId}", "/ogc/collections/grids/items/{featureId}",
+			"/ogc/collections/sensors/items/{featureId}", "/ogc/collections/alarms/items/{featureId}", "/ogc/collections/incidents/items/{featureId}"}
 	}
 	return []string{regexp.MustCompile(`:(\w+)`).ReplaceAllString(route, "{$1}")}
 }
