@@ -109,8 +109,9 @@ func (failingStore) TokenByHash(context.Context, []byte) (tokens.Token, error) {
 	return tokens.Token{}, errors.New("sqlite: disk I/O error at /secret/path")
 }
 
-// TestAuthStoreDown checks that a store failure is a 500 that hides the
-// store's text, not a 401 that would tell a valid token it is invalid.
+// TestAuthStoreDown checks that a store failure is a 503 (the store is
+// unavailable: try again) that hides the store's text, not a 401 that
+// would tell a valid token it is invalid.
 func TestAuthStoreDown(t *testing.T) {
 	c := newCity(t)
 	cfg := DefaultConfig()
@@ -121,7 +122,7 @@ func TestAuthStoreDown(t *testing.T) {
 	}
 	c.srv = srv
 	secret, _ := tokens.Generate(nil)
-	m := problem(t, c.do(t, req{path: "/ogc/collections", token: secret}), http.StatusInternalServerError)
+	m := problem(t, c.do(t, req{path: "/ogc/collections", token: secret}), http.StatusServiceUnavailable)
 	if strings.Contains(fmt.Sprint(m), "sqlite") || strings.Contains(fmt.Sprint(m), "/secret/path") {
 		t.Errorf("the problem leaks the store's error: %v", m)
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
+	"runtime"
 	"time"
 
 	"citytwin/parts"
@@ -64,17 +65,36 @@ type Config struct {
 	IdleTimeout time.Duration
 	// MaxHeaderBytes bounds the request line and headers (431 above it).
 	MaxHeaderBytes int
+	// HeavyQueries bounds the expensive queries that run at once: POST
+	// /parts/within, and GET /parts and /parts/counts over a box of more
+	// than HeavyArea square degrees (or none). The others wait for a slot
+	// up to HeavyQueueWait, then answer 503 (busy, Retry-After), so that
+	// lookups, edits and tiles keep cores to run on. 0: no bound.
+	HeavyQueries int
+	// HeavyQueueWait is the longest wait for a slot of HeavyQueries.
+	HeavyQueueWait time.Duration
+	// HeavyArea is the box, in square degrees, over which a search or a
+	// count is expensive (0.01: about 10 x 11 km at 30 degrees north).
+	HeavyArea float64
 	// Logger receives access and error logs; nil discards them.
 	Logger *slog.Logger
 	// AccessLog logs every request at INFO; when false only 5xx answers
 	// are logged (metrics count every request either way).
 	AccessLog bool
+	// AccessLogRate bounds the access log to this many lines a second
+	// (and as many again for 5xx answers, so errors are never crowded
+	// out); the lines past it are counted and reported in one "access log
+	// skipped" line. 0: no bound.
+	AccessLogRate int
 	// Static, when set, holds the map page served at / (index.html, its
 	// scripts and styles, vendor/ for MapLibre GL JS): see package web.
 	Static fs.FS
 	// Limits are the rate limits beyond RateLimit: per role, tiles apart
 	// from the API, and token-store lookups per address (see Limits).
 	Limits Limits
+	// Health, when set, is asked by /readyz for the store's state and the
+	// change feed's position (package app sets it).
+	Health Health
 	// TrustedProxies are the networks of the reverse proxies in front of
 	// the server: X-Forwarded-For counts (for rate limits and logs) only
 	// when the peer is in one of them. None by default: the peer address
@@ -94,7 +114,8 @@ type RateLimit struct {
 // bursts of 100, 1 s tile max-age, 15 s shutdown, a 10 s deadline per
 // request (5 s for tiles), 5 s to read the headers, 30 s to read a request
 // and to answer it, 2 min idle keep-alive, 64 KiB of headers, logs as text
-// to stderr.
+// to stderr with at most 50 access lines a second, half the CPUs (at least
+// one) for expensive queries with a 2 s wait for a slot.
 func DefaultConfig() Config {
 	return Config{
 		Addr:              ":8080",
@@ -118,6 +139,10 @@ func DefaultConfig() Config {
 		MaxHeaderBytes:    64 << 10,
 		Logger:            slog.New(slog.NewTextHandler(os.Stderr, nil)),
 		AccessLog:         true,
+		AccessLogRate:     50,
+		HeavyQueries:      max(1, runtime.GOMAXPROCS(0)/2),
+		HeavyQueueWait:    2 * time.Second,
+		HeavyArea:         0.01,
 		Limits:            DefaultLimits(),
 	}
 }
@@ -162,6 +187,14 @@ func (c Config) Validate() error {
 		return bad("WriteTimeout", "%v is not longer than the request deadlines (RouteTimeout %v, TileTimeout %v): their 503 would not reach the client", c.WriteTimeout, c.RouteTimeout, c.TileTimeout)
 	case c.IdleTimeout <= 0:
 		return bad("IdleTimeout", "%v is not a positive duration", c.IdleTimeout)
+	case c.HeavyQueries < 0:
+		return bad("HeavyQueries", "%d is negative", c.HeavyQueries)
+	case c.HeavyQueries > 0 && c.HeavyQueueWait <= 0:
+		return bad("HeavyQueueWait", "%v is not a positive duration", c.HeavyQueueWait)
+	case c.HeavyArea < 0:
+		return bad("HeavyArea", "%v is negative", c.HeavyArea)
+	case c.AccessLogRate < 0:
+		return bad("AccessLogRate", "%d is negative", c.AccessLogRate)
 	case c.MaxHeaderBytes < 1024:
 		return bad("MaxHeaderBytes", "%d is less than 1024", c.MaxHeaderBytes)
 	}

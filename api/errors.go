@@ -229,8 +229,14 @@ func problemOf(err error) *Problem {
 		return q
 	case errors.Is(err, twin.ErrStore):
 		q := newProblem(http.StatusServiceUnavailable, "store-unavailable", "the store could not save the change; nothing was changed, try again")
+		q.Reason = storeReason(err)
 		q.header = http.Header{"Retry-After": {"1"}}
 		q.log = true
+		return q
+	case errors.Is(err, tokens.ErrUnavailable):
+		q := newProblem(http.StatusServiceUnavailable, "store-unavailable", "the token could not be checked: the store does not answer; try again")
+		q.Reason = storeReason(err)
+		q.header = http.Header{"Retry-After": {"1"}}
 		return q
 	case errors.Is(err, twin.ErrReadOnly):
 		return newProblem(http.StatusServiceUnavailable, "read-only", "this server is read only")

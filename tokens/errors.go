@@ -23,6 +23,9 @@ var (
 	ErrRevoked = errors.New("tokens: token revoked")
 	// ErrInvalidTTL reports a negative lifetime given to IssueSpec.
 	ErrInvalidTTL = errors.New("tokens: invalid ttl")
+	// ErrUnavailable reports a store that could not be read (it is down):
+	// the token may well be valid; ask again later.
+	ErrUnavailable = errors.New("tokens: token store unavailable")
 	// ErrAmbiguous reports a token ID (a hash prefix) that names more than
 	// one token.
 	ErrAmbiguous = errors.New("tokens: ambiguous token id")

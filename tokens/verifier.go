@@ -15,6 +15,12 @@ import (
 // MaxTTL, since none trusts what it found for longer.
 const MaxTTL = time.Second
 
+// StaleTTL is how long a token found in the store keeps counting while the
+// store cannot be read (a database down): the API keeps serving the
+// callers it knew. A token revoked meanwhile in a store this process
+// cannot reach counts until then.
+const StaleTTL = 10 * time.Minute
+
 // VerifierOptions configures NewVerifier. The zero value is usable.
 type VerifierOptions struct {
 	// TTL is how long a token found in the store is trusted without asking
@@ -154,6 +160,15 @@ func (v *Verifier) Verify(ctx context.Context, s string) (Token, error) {
 				v.evictLocked(now)
 			}
 			v.cache[key] = cached{tok: l.tok, expires: now.Add(v.ttl)}
+		case !errors.Is(l.err, ErrNotFound) && !errors.Is(l.err, context.Canceled) && !errors.Is(l.err, context.DeadlineExceeded) || errors.Is(l.err, ErrUnavailable):
+			// The store failed (a database that went down): a token
+			// found less than StaleTTL ago still counts, so reads with
+			// it go on; others get ErrUnavailable (503), not a 500.
+			if c, ok := v.cache[key]; ok && now.Sub(c.expires) < StaleTTL {
+				l.tok, l.err = c.tok, nil
+			} else if !errors.Is(l.err, ErrUnavailable) {
+				l.err = fmt.Errorf("%w: %w", ErrUnavailable, l.err)
+			}
 		case errors.Is(l.err, ErrNotFound) && v.negTTL > 0:
 			if len(v.neg) >= v.negSize {
 				evict(v.neg, func(until time.Time) bool { return !now.Before(until) })

@@ -10,6 +10,8 @@
 //	citytwin token revoke TOKEN|ID --data city.gpkg
 //	citytwin copy --data city.gpkg --pg postgres://...
 //	citytwin migrate --pg postgres://... | --data city.gpkg
+//	citytwin export --pg postgres://... --out city.gpkg
+//	citytwin simulate --sensors N --rate R [--mqtt URL] [--api URL --token T]
 package main
 
 import (
@@ -37,6 +39,7 @@ Usage:
   citytwin token revoke TOKEN|ID|- (--data FILE | --pg URL)
                                                      revoke a token (servers refuse it within a second)
   citytwin copy   --data FILE --pg URL               copy a GeoPackage city into an empty PostGIS database
+  citytwin export  --pg URL --out FILE               write the database back to one GeoPackage
   citytwin migrate (--pg URL | --data FILE)          apply the schema migrations (serve, import and copy do at start)
   citytwin simulate --sensors N --rate R [--mqtt URL] [--api URL --token T]
                                                      bind simulated sensors and publish their readings
@@ -85,6 +88,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runMigrate(ctx, rest, stdout, stderr)
 	case "simulate":
 		return runSimulate(ctx, rest, stdout, stderr)
+	case "export":
+		return runExport(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -186,12 +187,16 @@ func TestServeBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	buf := make([]byte, 4096)
-	n, _ := io.ReadAtLeast(stdout, buf, 1)
-	m := regexp.MustCompile(`http://([0-9.:]+)/`).FindStringSubmatch(string(buf[:n]))
-	if m == nil {
-		t.Fatalf("no address in %q; stderr %s", buf[:n], stderr.String())
+	// The embedded MQTT broker's line comes first, then the serving line.
+	var m []string
+	sc := bufio.NewScanner(stdout)
+	for m == nil && sc.Scan() {
+		m = regexp.MustCompile(`serving .* on http://([0-9.:]+)/`).FindStringSubmatch(sc.Text())
 	}
+	if m == nil {
+		t.Fatalf("no serving address on stdout; stderr %s", stderr.String())
+	}
+	go io.Copy(io.Discard, stdout)
 	base := "http://" + m[1]
 	for path, want := range map[string]int{
 		"/readyz":                                 200,

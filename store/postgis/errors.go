@@ -12,6 +12,10 @@ var (
 	// ErrConnect reports a database that cannot be reached or a URL that
 	// cannot be parsed.
 	ErrConnect = errors.New("postgis: cannot connect")
+	// ErrUnavailable reports a database that did not answer (down,
+	// restarting, refusing connections): worth trying again, unlike a bad
+	// URL. Open's errors for it wrap ErrConnect too.
+	ErrUnavailable = errors.New("postgis: database unavailable")
 	// ErrSchema reports a database whose tables are missing or do not
 	// match; run Migrate.
 	ErrSchema = errors.New("postgis: schema mismatch")
