@@ -28,7 +28,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	demoN := fs.Int("demo-components", 200000, "components of the demo city (only without --data)")
 	demoM := fs.Int("demo-grids", 2000, "grids of the demo city (only without --data)")
 	anon := fs.Bool("anonymous", true, "requests without a token are served as the public role")
-	cacheMB := fs.Int("tile-cache-mb", 256, "tile cache size in MiB")
+	cacheMB := fs.Int("tile-cache-mb", 256, "tile cache size in MiB (0: no cache, every tile encoded afresh)")
 	fs.Float64Var(&cfg.RateLimit.PerSecond, "rate-limit", 200, "API requests (all but tiles) per second per token, or per address for the public; 0 turns every limit off")
 	fs.IntVar(&cfg.RateLimit.Burst, "rate-burst", 400, "burst of the rate limit")
 	rateLimits := fs.String("rate-limits", "", "more limits as NAME=PER_SECOND:BURST,...: public, inspector, department, admin (API, default --rate-limit), tiles (per client, default 400:800), lookup (token-store lookups per address, default 30:60)")
