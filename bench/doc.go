@@ -26,8 +26,9 @@
 // x-cold and x-warm (PostGIS mean latency over citytwin's), x-cpu (PostGIS
 // CPU per tile over citytwin cold's), and, for a sample of 20 tiles, its
 // features, gzipped size and gzip time. citytwin's tiles are gzipped
-// (level 1) and thinned at z12-z14 (tiles.Options.MaxFeatures); PostGIS's
-// are raw and hold every component. Tiles are requested by
+// (level 1) and, at z12-z14, thinned where a tile holds more than
+// tiles.Options.MaxFeatures components (sparser tiles hold every one);
+// PostGIS's are raw and hold every component. Tiles are requested by
 // CITYTWIN_BENCH_WORKERS goroutines at once for both; ns/op is one pass over
 // a list. A summary table is printed at the end.
 //

@@ -74,6 +74,7 @@ type Stats struct {
 	Dropped     uint64 // tiles dropped by PartChanged and GridChanged
 	StaleBlocks uint64 // encoded tiles not cached because a change raced them
 	Shared      uint64 // cache misses that waited for the same tile being encoded
+	InFlight    int    // tiles being encoded now (distinct keys)
 }
 
 func newCache(max int64, buffer int) *cache {

@@ -13,21 +13,29 @@
 //
 //   - z >= Options.DetailZoom (15): every component, layer "parts"
 //     (attributes code, class, state, owner).
-//   - Options.ThinZoom (12) <= z < DetailZoom: layer "parts" thinned by class
-//     priority (parts.ClassInfo.Priority): classes below priority 2 at z14,
-//     3 at z13, 4 at z12 are left out; the others share a budget of
-//     Options.MaxFeatures per tile in decreasing priority, and the classes
+//   - Options.ThinZoom (12) <= z < DetailZoom: layer "parts", thinned by
+//     density: a tile with at most Options.MaxFeatures components (those
+//     whose representative point lies in it and that pass the filter)
+//     carries every one of them, whatever its class. Only a denser tile is
+//     thinned, by class priority (parts.ClassInfo.Priority): classes in
+//     decreasing priority take the budget while it lasts, and the classes
 //     that do not fit are sampled by a hash of the code at a power-of-two
-//     share. The sample depends only on the code, so it is the same in
-//     every tile and on every refetch, and what a zoom keeps, the next zoom
-//     keeps too when its budget allows. Once built, these tiles read an
-//     in-memory index instead of scanning the source: the components of
-//     priority 2 and up bucketed by z16 tile (points as 32-byte records
-//     sorted by class and code hash, so a sampled class is a prefix of its
-//     run; lines and polygons by reference in every bucket their box
-//     meets), filled by Build and kept up to date by PartChanged. Filters
-//     on department, grid prefix or change date, and tiles whose features
-//     reach the cap, scan the source.
+//     share (or left out when their share rounds to nothing). The sample
+//     depends only on the code, so it is the same in every tile and on
+//     every refetch, and what a zoom keeps, the next zoom keeps too when
+//     its budget allows. A thinned tile adds a "parts_agg" layer with one
+//     point at its centre: count (its components), omitted (those the
+//     "parts" layer leaves out) and omitted_c0101 / omitted_m01 (left out,
+//     by class and major class). Once built, these tiles read an in-memory
+//     index instead of scanning the source: every component bucketed by
+//     z16 tile (points as 32-byte records sorted by class and code hash, so
+//     a sampled class is a prefix of its run; lines and polygons by
+//     reference in every bucket their box meets), filled by Build and kept
+//     up to date by PartChanged. Filters on department, grid prefix or
+//     change date, and tiles whose features reach the cap, scan the
+//     source; a filter the count pyramid does not answer (owner,
+//     department, grid prefix, change date) is counted exactly by a scan
+//     before a tile over budget is thinned.
 //   - z < ThinZoom: layer "parts_agg", one point per non-empty cell of a
 //     64x64 grid of cells per tile, with the count and the per-major
 //     ("m01") and per-class ("c0101") counts. The counts come from an

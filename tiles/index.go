@@ -11,11 +11,11 @@ import (
 	"github.com/paulmach/orb"
 )
 
-// index buckets the components that a thinned tile (zooms ThinZoom to
-// DetailZoom-1) can draw, those of a class with a high enough priority, by
-// the tile of zoom level that holds them: a thinned tile reads its few
-// buckets instead of scanning the component source, which visits every
-// component of the tile, those that thinning drops included. Points are
+// index buckets every component by the tile of zoom level that holds it,
+// for the tiles of zooms ThinZoom to DetailZoom-1: such a tile reads its
+// few buckets instead of scanning the component source, and a thinned one
+// reads of each class only the prefix of its run that thinning keeps,
+// where the source would visit every component of the tile. Points are
 // kept as compact records with their exact coordinates; lines and polygons
 // keep the source's geometry and sit in every bucket their box meets (or
 // in big when that is more than maxShapeBuckets). Build fills it and
@@ -26,7 +26,6 @@ type index struct {
 	building bool
 	pending  [][2]*parts.Part // changes that landed during Build's scan
 	level    uint32
-	minPrio  int
 	pts      map[uint64][]pointRec
 	shapes   map[uint64][]*shapeRec
 	big      []*shapeRec
@@ -89,8 +88,8 @@ func simpleShape(g orb.Geometry) bool {
 // goes to the big list that every query reads.
 const maxShapeBuckets = 64
 
-func newIndex(level uint32, minPrio int) *index {
-	return &index{level: level, minPrio: minPrio}
+func newIndex(level uint32) *index {
+	return &index{level: level}
 }
 
 // bucket returns the bucket of a point at the index level (monotone in
@@ -270,7 +269,7 @@ func (ix *index) remove(code parts.Code, g orb.Geometry) {
 
 // eligible tells whether a part belongs in the index.
 func (m *Map) eligible(p *parts.Part) bool {
-	return p != nil && p.Geometry != nil && !p.Retired && m.priority(p.Code.Class()) >= m.ix.minPrio
+	return p != nil && p.Geometry != nil && !p.Retired
 }
 
 // change applies a change to the built index (idempotent: replaying a
@@ -405,7 +404,8 @@ func (ix *index) gather(ctx context.Context, enc *tileEncoder, pr *projection, f
 	}
 	box := pr.lonlat
 	bx0, by0, bx1, by1 := ix.span(box)
-	add := func(code parts.Code, cl parts.Class, owner uint32, state parts.State, typ uint8) bool {
+	add := func(code parts.Code, cl parts.Class, owner uint32, state parts.State, typ uint8, at orb.Point) bool {
+		plan.note(cl, at)
 		off := len(arena)
 		arena = append(arena, l.geom...)
 		l.discard()
@@ -423,7 +423,7 @@ func (ix *index) gather(ctx context.Context, enc *tileEncoder, pr *projection, f
 			l.discard()
 			return true
 		}
-		return add(s.code, cl, s.owner, s.state, typ)
+		return add(s.code, cl, s.owner, s.state, typ, s.bound.Center())
 	}
 	for by := by0; by <= by1; by++ {
 		if err := ctx.Err(); err != nil {
@@ -432,6 +432,23 @@ func (ix *index) gather(ctx context.Context, enc *tileEncoder, pr *projection, f
 		for bx := bx0; bx <= bx1; bx++ {
 			k := cellKey(bx, by)
 			list := ix.pts[k]
+			if !plan.thinned && fm.classes == nil {
+				// every class whole: no runs to find
+				for i := range list {
+					r := &list[i]
+					if !box.Contains(r.pt) || !fm.match(r.code.Class(), r.owner, r.state) {
+						continue
+					}
+					if !enc.gw.point(l, pr, r.pt) {
+						l.discard()
+						continue
+					}
+					if !add(r.code, r.code.Class(), r.owner, r.state, geomPoint, r.pt) {
+						return false, nil
+					}
+				}
+				list = nil
+			}
 			for i := 0; i < len(list); {
 				// the run of a class, of which the plan keeps a prefix
 				cl := list[i].code.Class()
@@ -460,7 +477,7 @@ func (ix *index) gather(ctx context.Context, enc *tileEncoder, pr *projection, f
 						l.discard()
 						continue
 					}
-					if !add(r.code, cl, r.owner, r.state, geomPoint) {
+					if !add(r.code, cl, r.owner, r.state, geomPoint, r.pt) {
 						return false, nil
 					}
 				}

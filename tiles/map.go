@@ -77,7 +77,7 @@ func New(ps PartSource, gs GridSource, o Options) *Map {
 	}
 	base := max(o.ThinZoom-1+aggCellsLog2, o.DetailZoom-1)
 	m.pyr = newPyramid(aggCellsLog2, base)
-	m.ix = newIndex(min(o.DetailZoom+1, MaxZoom), minPriority(o.DetailZoom-1, o.DetailZoom))
+	m.ix = newIndex(min(o.DetailZoom+1, MaxZoom))
 	m.cache = newCache(o.CacheBytes, o.Buffer)
 	if gs != nil {
 		m.outlines = newOutlines(gs)
@@ -140,6 +140,8 @@ type tileEncoder struct {
 	classes []parts.Class
 	// classPass is the class table of the index's filter.
 	classPass []bool
+	// omitted lists by class what a thinned tile leaves out.
+	omitted []omission
 }
 
 // Layers returns the layer names Encode accepts.
@@ -287,6 +289,13 @@ func (m *Map) encodeWith(ctx context.Context, enc *tileEncoder, layer string, t 
 		if err := enc.layer.writeTo(enc.zw); err != nil {
 			return Tile{}, fmt.Errorf("tiles: gzip: %w", err)
 		}
+		if enc.plan.thinned {
+			m.writeOmitted(enc, t)
+			counts[enc.layer.name] = enc.layer.count
+			if err := enc.layer.writeTo(enc.zw); err != nil {
+				return Tile{}, fmt.Errorf("tiles: gzip: %w", err)
+			}
+		}
 	}
 	if touch&touchGrids != 0 && m.grids != nil {
 		if err := m.encodeGrids(ctx, enc, &pr, t, f.GridPrefix); err != nil {
@@ -337,7 +346,7 @@ func (m *Map) Build(ctx context.Context) error {
 		return nil
 	}
 	fresh := newPyramid(m.pyr.minLevel, m.pyr.base)
-	fix := newIndex(m.ix.level, m.ix.minPrio)
+	fix := newIndex(m.ix.level)
 	fix.reset()
 	ib := &indexBuilder{ix: fix}
 	m.ix.mu.Lock()
@@ -346,7 +355,7 @@ func (m *Map) Build(ctx context.Context) error {
 	world := orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}
 	err := m.parts.Scan(ctx, world, parts.Filter{}, func(e parts.Entry) bool {
 		fresh.add(e.Geometry, e.Class, e.State, 1)
-		if e.Geometry != nil && m.priority(e.Class) >= fix.minPrio {
+		if e.Geometry != nil {
 			ib.add(e.Code, e.Owner, e.State, e.Geometry)
 		}
 		return true
@@ -456,13 +465,21 @@ func (m *Map) GridChanged(old, new *grid.Grid) int {
 func (m *Map) Stats() Stats {
 	s := m.cache.snapshot()
 	s.Shared = m.sharedN.Load()
+	m.flightMu.Lock()
+	s.InFlight = len(m.flights)
+	m.flightMu.Unlock()
 	return s
 }
 
-// encodeParts fills enc.layer with the components layer of the tile.
+// encodeParts fills enc.layer with the components layer of the tile. From
+// ThinZoom to DetailZoom-1 a tile with more components than
+// Options.MaxFeatures is thinned (planThin), and enc.plan then tells what
+// it left out (writeOmitted); a tile within its budget carries them all.
 func (m *Map) encodeParts(ctx context.Context, enc *tileEncoder, pr *projection, t maptile.Tile, f parts.Filter) error {
 	z := uint32(t.Z)
 	l := enc.layer
+	plan := &enc.plan
+	plan.reset()
 	if z < m.o.ThinZoom {
 		return m.encodeAggregate(ctx, enc, t, f)
 	}
@@ -471,39 +488,48 @@ func (m *Map) encodeParts(ctx context.Context, enc *tileEncoder, pr *projection,
 	l.key("class")
 	l.key("state")
 	l.key("owner")
-	var plan *thinPlan
 	limit := int(^uint(0) >> 1)
 	if z < m.o.DetailZoom {
 		m.pyr.mu.RLock()
-		plan = &enc.plan
-		planThin(plan, m.pyr.get(z, t.X, t.Y), newCountFilter(f), z, &m.o, m.priority)
+		counts := cellCounts(plan.counts[:0], m.pyr.get(z, t.X, t.Y), newCountFilter(f), m.priority)
 		m.pyr.mu.RUnlock()
+		if unaggregated(f) != "" && sumCounts(counts) > m.o.MaxFeatures {
+			// The pyramid's counts are an upper bound: count exactly.
+			var err error
+			if counts, err = m.countTile(ctx, t, f, counts[:0]); err != nil {
+				return err
+			}
+		}
+		planThin(plan, counts, m.o.MaxFeatures)
 		plan.shapes = &m.shapes
+		plan.cell = newCellTest(m.pyr, t)
 		limit = plan.hardCap
-		// When the plan drops a good share of the tile, let the source skip
-		// the dropped classes: they are then never tested for intersection
-		// nor decoded. (Below a third, the class test costs more than it
-		// saves.)
-		keepClasses := enc.classes[:0]
-		for _, c := range plan.set {
-			if plan.shift[c] <= dropAll {
-				keepClasses = append(keepClasses, c)
+		if plan.thinned {
+			// When the plan drops a good share of the tile, let the source
+			// skip the dropped classes: they are then never tested for
+			// intersection nor decoded. (Below a third, the class test
+			// costs more than it saves.)
+			keepClasses := enc.classes[:0]
+			for _, c := range plan.set {
+				if plan.shift[c] <= dropAll {
+					keepClasses = append(keepClasses, c)
+				}
 			}
-		}
-		for _, c := range m.shapeClasses {
-			if m.priority(c) >= plan.minPrio && plan.shift[c] == 0 {
-				keepClasses = append(keepClasses, c)
+			for _, c := range m.shapeClasses {
+				if plan.shift[c] == 0 {
+					keepClasses = append(keepClasses, c)
+				}
 			}
-		}
-		if len(f.Classes) > 0 {
-			keepClasses = slices.DeleteFunc(keepClasses, func(c parts.Class) bool { return !slices.Contains(f.Classes, c) })
-		}
-		enc.classes = keepClasses
-		if len(keepClasses) == 0 {
-			return nil
-		}
-		if plan.dropped*3 >= plan.total {
-			f.Classes = keepClasses
+			if len(f.Classes) > 0 {
+				keepClasses = slices.DeleteFunc(keepClasses, func(c parts.Class) bool { return !slices.Contains(f.Classes, c) })
+			}
+			enc.classes = keepClasses
+			if len(keepClasses) == 0 {
+				return nil
+			}
+			if plan.dropped*3 >= plan.total {
+				f.Classes = keepClasses
+			}
 		}
 	}
 	// Collect the features with their geometry already projected, then
@@ -513,7 +539,7 @@ func (m *Map) encodeParts(ctx context.Context, enc *tileEncoder, pr *projection,
 	// when it answers the filter, else (or when the features reach the cap)
 	// it scans the source.
 	done := false
-	if plan != nil && indexable(f) {
+	if z < m.o.DetailZoom && indexable(f) {
 		m.ix.mu.RLock()
 		if m.ix.built {
 			var err error
@@ -526,19 +552,25 @@ func (m *Map) encodeParts(ctx context.Context, enc *tileEncoder, pr *projection,
 		m.ix.mu.RUnlock()
 		if !done {
 			l.discard()
+			plan.unnote()
 		}
 	}
 	if !done {
 		items := enc.items[:0]
 		arena := enc.arena[:0]
 		err := m.parts.Scan(ctx, pr.lonlat, f, func(e parts.Entry) bool {
-			if plan != nil && !plan.keep(e.Code, e.Class) {
+			if !plan.keep(e.Code, e.Class) {
 				return true
 			}
 			typ, ok := enc.gw.write(l, pr, e.Geometry)
 			if !ok {
 				l.discard()
 				return true
+			}
+			if plan.thinned {
+				if pt, ok := anchor(e.Geometry); ok {
+					plan.note(e.Class, pt)
+				}
 			}
 			off := len(arena)
 			arena = append(arena, l.geom...)
@@ -574,6 +606,15 @@ func (m *Map) encodeParts(ctx context.Context, enc *tileEncoder, pr *projection,
 		l.feature(uint64(it.code), it.typ)
 	}
 	return nil
+}
+
+// sumCounts adds up the counts of a tile's classes.
+func sumCounts(counts []classCount) int {
+	n := 0
+	for _, cc := range counts {
+		n += cc.n
+	}
+	return n
 }
 
 const idxBits = 27

@@ -23,15 +23,18 @@ type Options struct {
 	// Catalogue gives the class priorities used for thinning.
 	// Default parts.DefaultCatalogue().
 	Catalogue *parts.Catalogue
-	// DetailZoom is the zoom from which every component is drawn. Default 15.
+	// DetailZoom is the zoom from which every component is drawn, however
+	// dense the tile. Default 15.
 	DetailZoom uint32
-	// ThinZoom is the lowest zoom that draws components (thinned up to
-	// DetailZoom); below it the aggregate layer is drawn. Default 12.
+	// ThinZoom is the lowest zoom that draws components (up to DetailZoom
+	// a tile denser than MaxFeatures is thinned); below it the aggregate
+	// layer is drawn. Default 12.
 	ThinZoom uint32
 	// GridZoom is the lowest zoom that draws grid polygons; below it the
 	// outlines of divisions are drawn. Default 12.
 	GridZoom uint32
-	// MaxFeatures caps the components of a thinned tile. Default 16384.
+	// MaxFeatures is the feature budget of a tile below DetailZoom: a tile
+	// with more components is thinned to about this many. Default 16384.
 	MaxFeatures int
 	// Buffer is the tile buffer in tile coordinates (of Extent). Default 64.
 	Buffer int

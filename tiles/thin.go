@@ -4,6 +4,8 @@ import (
 	"slices"
 
 	"citytwin/parts"
+
+	"github.com/paulmach/orb"
 )
 
 // hashCode mixes a code into 64 uniform bits (splitmix64): the sample that
@@ -19,20 +21,35 @@ func hashCode(c parts.Code) uint64 {
 
 const dropAll = 64
 
-// thinPlan tells, per class, which share of a thinned tile's components is
-// kept: a shift s keeps the components whose code hash has s leading zero
-// bits (a share of 2^-s); dropAll keeps none.
+// classCount is the number of components of one class anchored in a tile,
+// with the class's priority.
+type classCount struct {
+	c    parts.Class
+	n    int
+	prio int
+}
+
+// thinPlan tells, per class, which share of a tile's components is kept:
+// a shift s keeps the components whose code hash has s leading zero bits
+// (a share of 2^-s); dropAll keeps none. A tile whose components fit its
+// budget keeps them all (thinned is false).
 type thinPlan struct {
-	shift    [10000]uint8 // by class: shift + 1, 0 for a class not counted
-	set      []parts.Class
-	minPrio  int
-	unseen   uint8 // shift of a class the tile's counts do not hold
-	hardCap  int
-	priority func(parts.Class) int
-	shapes   *[10000]bool // line and polygon classes
-	// total and dropped count the components of the tile's cell, and those
-	// of the classes the plan drops entirely.
+	shift  [10000]uint8  // by class: shift + 1, 0 for a class not counted
+	slot   [10000]uint16 // by class: index in counts + 1
+	set    []parts.Class
+	counts []classCount // the tile's classes, in decreasing priority
+	// kept counts, parallel to counts, the kept components anchored in
+	// the tile (filled after the features are collected).
+	kept    []int
+	unseen  uint8 // shift of a class the tile's counts do not hold
+	hardCap int   // most features collected before the source is scanned instead
+	shapes  *[10000]bool
+	cell    cellTest // which components anchor in the tile
+	// total counts the components anchored in the tile that pass the
+	// filter, dropped those of the classes the plan drops entirely.
 	total, dropped int
+	// thinned tells whether the plan leaves components out.
+	thinned bool
 }
 
 func (p *thinPlan) keep(c parts.Code, cl parts.Class) bool {
@@ -52,68 +69,69 @@ func (p *thinPlan) shiftOf(cl parts.Class) uint8 {
 	if int(cl) < len(p.shift) && p.shift[cl] > 0 {
 		return p.shift[cl] - 1
 	}
-	switch {
-	case p.priority(cl) < p.minPrio:
-		return dropAll
-	case p.shapes != nil && int(cl) < len(p.shapes) && p.shapes[cl]:
+	if p.shapes != nil && int(cl) < len(p.shapes) && p.shapes[cl] {
 		return 0 // a line or polygon that crosses the tile from elsewhere
 	}
 	return p.unseen
 }
 
-// planThin shares the budget of a tile at zoom z among the classes counted
-// in its cell: classes below the zoom's minimum priority (minPriority) are
-// dropped, then classes in decreasing priority take what they need while
-// the budget lasts; the first that does not fit and those after it are
-// sampled by code hash at a power-of-two share of what remains.
-func planThin(p *thinPlan, ce *cell, cf *countFilter, z uint32, o *Options, priority func(parts.Class) int) {
+// reset empties the plan: it then keeps everything.
+func (p *thinPlan) reset() {
 	for _, c := range p.set {
-		p.shift[c] = 0
+		p.shift[c], p.slot[c] = 0, 0
 	}
-	p.set = p.set[:0]
-	p.minPrio = minPriority(z, o.DetailZoom)
-	p.hardCap = o.MaxFeatures + o.MaxFeatures/4
-	p.priority = priority
-	p.unseen = 0
-	p.total, p.dropped = 0, 0
-	type classCount struct {
-		c    parts.Class
-		n    int
-		prio int
+	p.set, p.counts, p.kept = p.set[:0], p.counts[:0], p.kept[:0]
+	p.unseen, p.total, p.dropped, p.thinned = 0, 0, 0, false
+	p.hardCap = int(^uint(0) >> 1)
+}
+
+// note records a kept component of class cl anchored at pt, when the
+// plan thins: what it keeps anchored in the tile tells what it left out.
+func (p *thinPlan) note(cl parts.Class, pt orb.Point) {
+	if !p.thinned || int(cl) >= len(p.slot) || p.slot[cl] == 0 || !p.cell.in(pt) {
+		return
 	}
-	var counts []classCount
-	if ce != nil {
-		for _, cc := range ce.counts {
-			cl, st := parts.Class(cc.key>>2), parts.State(cc.key&3)
-			if !cf.match(cl, st) {
-				continue
-			}
-			if k := len(counts) - 1; k >= 0 && counts[k].c == cl {
-				counts[k].n += int(cc.n)
-				continue
-			}
-			counts = append(counts, classCount{cl, int(cc.n), priority(cl)})
-		}
+	p.kept[p.slot[cl]-1]++
+}
+
+// unnote forgets what note recorded (before the features are collected
+// again).
+func (p *thinPlan) unnote() { clear(p.kept) }
+
+// planThin plans a tile from the counts of its components by class (in
+// any order; the plan keeps the slice): a tile with at most budget
+// components keeps them all, whatever their class. A denser tile is
+// thinned by class priority: classes in decreasing priority take what they
+// need while the budget lasts; the first that does not fit and those after
+// it are sampled by code hash at a power-of-two share of what remains, and
+// a class whose share rounds to nothing is dropped. Features collected
+// beyond hardCap (a quarter over budget, for lines and polygons crossing
+// from neighbouring tiles) make the caller scan the source instead.
+func planThin(p *thinPlan, counts []classCount, budget int) {
+	p.reset()
+	p.counts = counts
+	for _, cc := range counts {
+		p.total += cc.n
 	}
+	if p.total <= budget {
+		return
+	}
+	p.thinned = true
+	p.hardCap = budget + budget/4
 	slices.SortFunc(counts, func(a, b classCount) int {
 		if a.prio != b.prio {
 			return b.prio - a.prio
 		}
 		return int(a.c) - int(b.c)
 	})
-	budget := o.MaxFeatures
 	var maxShift uint8
-	for _, cc := range counts {
+	for i, cc := range counts {
+		p.kept = append(p.kept, 0)
 		if int(cc.c) >= len(p.shift) {
 			continue
 		}
 		p.set = append(p.set, cc.c)
-		p.total += cc.n
-		if cc.prio < p.minPrio {
-			p.shift[cc.c] = dropAll + 1
-			p.dropped += cc.n
-			continue
-		}
+		p.slot[cc.c] = uint16(i + 1)
 		s := uint8(0)
 		for s < 40 && cc.n>>s > budget {
 			s++
@@ -134,7 +152,23 @@ func planThin(p *thinPlan, ce *cell, cf *countFilter, z uint32, o *Options, prio
 	}
 }
 
-// minPriority is the lowest class priority drawn at a thinned zoom: 2 at
-// DetailZoom-1, one more per zoom below (priority-1 classes such as street
-// trees, benches and bike racks appear from DetailZoom).
-func minPriority(z, detail uint32) int { return 2 + int(detail-1-z) }
+// cellCounts appends to dst the counts by class of a pyramid cell for the
+// components that pass cf. The caller holds the pyramid's lock (read).
+func cellCounts(dst []classCount, ce *cell, cf *countFilter, priority func(parts.Class) int) []classCount {
+	if ce == nil {
+		return dst
+	}
+	first := len(dst)
+	for _, cc := range ce.counts {
+		cl, st := parts.Class(cc.key>>2), parts.State(cc.key&3)
+		if !cf.match(cl, st) {
+			continue
+		}
+		if k := len(dst) - 1; k >= first && dst[k].c == cl {
+			dst[k].n += int(cc.n)
+			continue
+		}
+		dst = append(dst, classCount{cl, int(cc.n), priority(cl)})
+	}
+	return dst
+}

@@ -52,9 +52,19 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 		fmt.Fprintf(log, "sampled %d component codes\n", len(codes))
 	}
 
+	var listed []string
+	if o.Paths != "" {
+		var err error
+		if listed, err = readPaths(o.Paths); err != nil {
+			return nil, err
+		}
+	}
 	for _, name := range o.Scenarios {
 		sc, _ := scenarioNamed(name)
-		paths := targets(name, c, o, codes, o.Targets)
+		paths := listed
+		if paths == nil {
+			paths = targets(name, c, o, codes, o.Targets)
+		}
 		urls := make([]*url.URL, len(paths))
 		for i, p := range paths {
 			u, err := url.Parse(base + p)
@@ -68,6 +78,7 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 			l := load{
 				Scenario: name, Targets: urls, Gzip: o.Gzip || sc.Gzip, Connections: conns,
 				Warmup: o.Warmup, Duration: o.Duration, MaxRequests: o.MaxRequests, Timeout: o.Timeout,
+				InOrder: listed != nil,
 			}
 			res := l.run(ctx)
 			rep.Results = append(rep.Results, res)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"strconv"
+	"strings"
 )
 
 // Sampling codes: boxes of codeBoxSide metres around centre-weighted
@@ -48,4 +50,29 @@ func sampleCodes(ctx context.Context, client *http.Client, base string, c city, 
 		return nil, fmt.Errorf("%w: no components in %d boxes around %v; check --bbox and --centre", errDiscovery, codeBoxes, c.Centre)
 	}
 	return codes, nil
+}
+
+// readPaths reads the request paths of --paths, one a line; blank lines
+// are skipped. It fails on a file without paths or a line that is not a
+// path.
+func readPaths(name string) ([]string, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("--paths: %w", err)
+	}
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if !strings.HasPrefix(line, "/") {
+			return nil, fmt.Errorf("%w: --paths %s: %q is not a path", errUsage, name, line)
+		}
+		out = append(out, line)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: --paths %s holds no paths", errUsage, name)
+	}
+	return out, nil
 }

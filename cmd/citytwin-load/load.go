@@ -34,6 +34,9 @@ type load struct {
 	Duration    time.Duration
 	MaxRequests int64
 	Timeout     time.Duration
+	// InOrder makes the connections take the targets in list order, from
+	// one shared position, instead of each cycling from its own start.
+	InOrder bool
 }
 
 // tally is what one worker saw while measuring.
@@ -87,9 +90,10 @@ func (l load) run(ctx context.Context) result {
 		wg      sync.WaitGroup
 	)
 	tallies := make([]tally, l.Connections)
+	var next atomic.Int64 // the shared position of InOrder
 	for w := range l.Connections {
 		wg.Go(func() {
-			l.worker(runCtx, tr, w, &phase, &tallies[w], func() bool {
+			l.worker(runCtx, tr, w, &phase, &next, &tallies[w], func() bool {
 				n := counted.Add(1)
 				if n >= l.MaxRequests {
 					once.Do(func() { close(full) })
@@ -145,7 +149,7 @@ func (l load) run(ctx context.Context) result {
 
 // worker sends requests one after another until the run is done, counting
 // the answers that complete while measuring.
-func (l load) worker(ctx context.Context, rt http.RoundTripper, w int, phase *atomic.Int32, t *tally, counted func() bool) {
+func (l load) worker(ctx context.Context, rt http.RoundTripper, w int, phase *atomic.Int32, next *atomic.Int64, t *tally, counted func() bool) {
 	hdr := http.Header{"User-Agent": {"citytwin-load"}}
 	if l.Gzip {
 		hdr.Set("Accept-Encoding", "gzip")
@@ -153,6 +157,9 @@ func (l load) worker(ctx context.Context, rt http.RoundTripper, w int, phase *at
 	n := len(l.Targets)
 	i := w * n / l.Connections // workers start apart in the targets
 	for phase.Load() != phaseDone && ctx.Err() == nil {
+		if l.InOrder {
+			i = int(next.Add(1) - 1)
+		}
 		u := l.Targets[i%n]
 		i++
 		req := (&http.Request{

@@ -15,6 +15,11 @@
 //   - tile: GET /tiles/parts/{z}/{x}/{y}.mvt at z14 around such points; tiles
 //     always ask for gzip, as map clients do.
 //
+// --paths FILE replaces the targets by the request paths of a file, taken in
+// order by all the connections together: with --max-requests set to their
+// number, each is asked once (scripts/bench-http.sh asks every z14 tile of
+// the city once this way).
+//
 // JSON is read raw (no Accept-Encoding) unless --gzip is given; bodies are
 // read fully and never decompressed, so bytes/s are bytes on the wire. Each
 // run warms up (1 s by default, not measured), then measures for --duration

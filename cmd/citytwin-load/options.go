@@ -44,6 +44,7 @@ type options struct {
 	Zoom        int           // zoom of tile
 	Codes       int           // codes to sample for code
 	Targets     int           // distinct targets per scenario
+	Paths       string        // file of request paths that replace the scenario's targets
 	MaxRequests int64         // stop a run after this many measured answers
 	Timeout     time.Duration // per request, to the response headers
 	JSON        bool          // print the summary as JSON
@@ -97,6 +98,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.Zoom, "zoom", o.Zoom, "zoom of the tile scenario")
 	fs.IntVar(&o.Codes, "codes", o.Codes, "codes to sample from the city for the code scenario")
 	fs.IntVar(&o.Targets, "targets", o.Targets, "distinct targets per scenario, cycled through")
+	fs.StringVar(&o.Paths, "paths", "", "file of request paths (with query), one a line: the connections take them in order, each once per pass (with --max-requests set to their number, each once), instead of the scenario's targets")
 	fs.Int64Var(&o.MaxRequests, "max-requests", o.MaxRequests, "end a run after this many measured answers")
 	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "per-request time limit to the response headers")
 	fs.BoolVar(&o.JSON, "json", false, "print the summary as JSON instead of a table")

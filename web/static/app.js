@@ -86,7 +86,9 @@
             paint: { 'fill-color': majorColor, 'fill-opacity': 0.35, 'fill-outline-color': majorColor } },
           { id: 'parts-lines', type: 'line', source: 'city', 'source-layer': 'parts', filter: ['==', ['geometry-type'], 'LineString'],
             paint: { 'line-color': majorColor, 'line-width': 2 } },
-          { id: 'parts-agg', type: 'circle', source: 'city', 'source-layer': 'parts_agg',
+          // A thinned tile's report of what it left out (omitted) is not
+          // a cluster to draw.
+          { id: 'parts-agg', type: 'circle', source: 'city', 'source-layer': 'parts_agg', filter: ['!', ['has', 'omitted']],
             paint: { 'circle-color': '#1f6fd1', 'circle-opacity': 0.45,
               'circle-radius': ['interpolate', ['linear'], ['sqrt', ['max', 1, ['to-number', ['get', 'count']]]], 1, 2, 100, 14] } },
           { id: 'parts-points', type: 'circle', source: 'city', 'source-layer': 'parts', filter: ['==', ['geometry-type'], 'Point'],
