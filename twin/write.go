@@ -27,21 +27,26 @@ func (t *Twin) AddPart(ctx context.Context, p parts.Part) (parts.Part, error) {
 // must not change the code. ifVersion, when not 0, must equal the current
 // version (parts.ErrVersionMismatch otherwise).
 func (t *Twin) UpdatePart(ctx context.Context, code parts.Code, ifVersion uint64, mutate func(p *parts.Part) error) (parts.Part, error) {
-	t.wmu.Lock()
-	defer t.wmu.Unlock()
-	cur, err := t.parts.Get(code)
-	if err != nil {
-		return parts.Part{}, err
-	}
-	next := cur
-	if err := mutate(&next); err != nil {
-		return parts.Part{}, err
-	}
-	if next.Code != code {
-		return parts.Part{}, &parts.FieldError{Field: "code", Reason: "the code of a component cannot change; retire it and add a new one", Err: parts.ErrInvalid}
-	}
-	next.Retired = cur.Retired
-	out, err := t.applyLocked(ctx, []PartChange{{Op: OpModify, Part: next, IfVersion: ifVersion}}, nil)
+	out, err := t.submitParts(ctx, func(cur lookup) ([]PartChange, error) {
+		p, exists, err := cur(code)
+		switch {
+		case err != nil:
+			return nil, err
+		case !exists:
+			return nil, fmt.Errorf("%w: %s", parts.ErrNotFound, code)
+		case p.Retired:
+			return nil, fmt.Errorf("%w: %s", parts.ErrRetired, code)
+		}
+		next := p
+		if err := mutate(&next); err != nil {
+			return nil, err
+		}
+		if next.Code != code {
+			return nil, &parts.FieldError{Field: "code", Reason: "the code of a component cannot change; retire it and add a new one", Err: parts.ErrInvalid}
+		}
+		next.Retired = p.Retired
+		return []PartChange{{Op: OpModify, Part: next, IfVersion: ifVersion}}, nil
+	}, nil)
 	if err != nil {
 		return parts.Part{}, err
 	}
@@ -75,19 +80,67 @@ func (t *Twin) applyLocked(ctx context.Context, cs []PartChange, check PartCheck
 		return nil, nil
 	}
 	pending := make(map[parts.Code]parts.Part, len(cs))
+	out, olds, err := t.prepareLocked(cs, check, t.lookupIn(pending), pending)
+	if err != nil {
+		return nil, err
+	}
+	if err := storeErr(t.store.PutParts(ctx, out)); err != nil {
+		return nil, err
+	}
+	t.commitPartsLocked(ctx, cs, out, olds)
+	return out, nil
+}
+
+// lookup returns a component as the writes prepared so far leave it:
+// exists is false for an unknown code; a retired one exists.
+type lookup func(c parts.Code) (p parts.Part, exists bool, err error)
+
+// lookupIn looks in pending (and then further, when given), then in the
+// registry.
+func (t *Twin) lookupIn(pending map[parts.Code]parts.Part, further ...map[parts.Code]parts.Part) lookup {
+	return func(c parts.Code) (parts.Part, bool, error) {
+		if p, ok := pending[c]; ok {
+			return p, true, nil
+		}
+		for _, m := range further {
+			if p, ok := m[c]; ok {
+				return p, true, nil
+			}
+		}
+		return t.current(nil, c)
+	}
+}
+
+// commitPartsLocked applies stored parts to the indexes in one step and
+// emits their changes.
+func (t *Twin) commitPartsLocked(ctx context.Context, cs []PartChange, out []parts.Part, olds []*parts.Part) {
+	t.parts.PutAll(out)
+	changes := make([]Change, len(cs))
+	for i := range out {
+		p := out[i]
+		changes[i] = Change{Op: cs[i].Op, OldPart: olds[i], NewPart: &p}
+	}
+	changes = append(changes, t.partAlarmsLocked(ctx, olds, out)...)
+	t.emit(changes...)
+}
+
+// prepareLocked checks a batch of change records against the state cur
+// gives (later records see earlier ones, through pending, which it fills)
+// and returns the parts to store and the ones they replace.
+func (t *Twin) prepareLocked(cs []PartChange, check PartCheck, cur lookup, pending map[parts.Code]parts.Part) ([]parts.Part, []*parts.Part, error) {
 	olds := make([]*parts.Part, len(cs))
 	out := make([]parts.Part, len(cs))
 	today := t.today()
 	for i, c := range cs {
-		cur, exists, err := t.current(pending, c.Part.Code)
+		cur, exists, err := cur(c.Part.Code)
 		if err != nil {
-			return nil, wrapRecord(len(cs), i, err)
+			return nil, nil, wrapRecord(len(cs), i, err)
 		}
 		var next parts.Part
 		switch c.Op {
 		case OpAdd:
 			if exists {
-				return nil, wrapRecord(len(cs), i, fmt.Errorf("%w: %s", parts.ErrExists, c.Part.Code))
+				return nil, nil, wrapRecord(len(cs), i, fmt.Errorf("%w: %s", parts.ErrExists, c.Part.Code))
 			}
 			next = c.Part
 			next.Version = 1
@@ -97,13 +150,13 @@ func (t *Twin) applyLocked(ctx context.Context, cs []PartChange, check PartCheck
 			}
 		case OpModify, OpRetire:
 			if !exists {
-				return nil, wrapRecord(len(cs), i, fmt.Errorf("%w: %s", parts.ErrNotFound, c.Part.Code))
+				return nil, nil, wrapRecord(len(cs), i, fmt.Errorf("%w: %s", parts.ErrNotFound, c.Part.Code))
 			}
 			if cur.Retired {
-				return nil, wrapRecord(len(cs), i, fmt.Errorf("%w: %s", parts.ErrRetired, c.Part.Code))
+				return nil, nil, wrapRecord(len(cs), i, fmt.Errorf("%w: %s", parts.ErrRetired, c.Part.Code))
 			}
 			if c.IfVersion != 0 && c.IfVersion != cur.Version {
-				return nil, wrapRecord(len(cs), i, fmt.Errorf("%w: %s is at version %d, not %d", parts.ErrVersionMismatch, c.Part.Code, cur.Version, c.IfVersion))
+				return nil, nil, wrapRecord(len(cs), i, fmt.Errorf("%w: %s is at version %d, not %d", parts.ErrVersionMismatch, c.Part.Code, cur.Version, c.IfVersion))
 			}
 			if c.Op == OpRetire {
 				next = cur
@@ -122,11 +175,11 @@ func (t *Twin) applyLocked(ctx context.Context, cs []PartChange, check PartCheck
 			c := cur
 			olds[i] = &c
 		default:
-			return nil, wrapRecord(len(cs), i, fmt.Errorf("%w: op %q is not add, modify or retire", ErrInvalidChange, c.Op))
+			return nil, nil, wrapRecord(len(cs), i, fmt.Errorf("%w: op %q is not add, modify or retire", ErrInvalidChange, c.Op))
 		}
 		next.Changed = today
 		if err := next.Validate(t.cat); err != nil {
-			return nil, wrapRecord(len(cs), i, err)
+			return nil, nil, wrapRecord(len(cs), i, err)
 		}
 		if next.Grid == "" {
 			if g, err := t.grids.Locate(RepresentativePoint(next.Geometry)); err == nil {
@@ -134,23 +187,12 @@ func (t *Twin) applyLocked(ctx context.Context, cs []PartChange, check PartCheck
 			}
 		}
 		if err := runCheck(check, c.Op, olds[i], &next); err != nil {
-			return nil, wrapRecord(len(cs), i, err)
+			return nil, nil, wrapRecord(len(cs), i, err)
 		}
 		pending[next.Code] = next
 		out[i] = next
 	}
-	if err := storeErr(t.store.PutParts(ctx, out)); err != nil {
-		return nil, err
-	}
-	t.parts.PutAll(out)
-	changes := make([]Change, len(cs))
-	for i := range out {
-		p := out[i]
-		changes[i] = Change{Op: cs[i].Op, OldPart: olds[i], NewPart: &p}
-	}
-	changes = append(changes, t.partAlarmsLocked(ctx, olds, out)...)
-	t.emit(changes...)
-	return out, nil
+	return out, olds, nil
 }
 
 // current returns the part as the batch so far leaves it.
