@@ -78,12 +78,14 @@ func oaResponse(desc, media string, schema jsonObj) jsonObj {
 	return jsonObj{"description": desc, "content": oaContent(media, schema)}
 }
 
-// errorRefs are the problem responses of the given statuses.
+// errorRefs are the problem responses of the given statuses, and of 503
+// for every operation: every route has a deadline (and a server may be
+// loading, busy with expensive queries, or without its store).
 func oaErrorRefs(r jsonObj, statuses ...string) jsonObj {
 	names := map[string]string{"400": "BadRequest", "401": "Unauthorized", "403": "Forbidden", "404": "NotFound",
-		"410": "Gone", "412": "PreconditionFailed", "409": "Conflict", "413": "TooLarge", "415": "UnsupportedMediaType",
-		"429": "TooManyRequests", "503": "Unavailable"}
-	for _, st := range statuses {
+		"408": "RequestTimeout", "410": "Gone", "412": "PreconditionFailed", "409": "Conflict", "413": "TooLarge",
+		"415": "UnsupportedMediaType", "429": "TooManyRequests", "503": "Unavailable"}
+	for _, st := range append(statuses, "503") {
 		r[st] = oaRef("responses", names[st])
 	}
 	r["default"] = oaRef("responses", "Error")
@@ -102,8 +104,13 @@ func oaOp(tag, id, summary, desc string, params []any, responses jsonObj) jsonOb
 	return o
 }
 
+// oaWithBody gives an operation its request body, and the 408 of a body
+// that does not arrive in time.
 func oaWithBody(o jsonObj, desc, media string, schema jsonObj) jsonObj {
 	o["requestBody"] = jsonObj{"required": true, "description": desc, "content": oaContent(media, schema)}
+	if rs, ok := o["responses"].(jsonObj); ok {
+		rs["408"] = oaRef("responses", "RequestTimeout")
+	}
 	return o
 }
 

@@ -22,8 +22,13 @@ func openAPIResponses() jsonObj {
 	retry := jsonObj{"Retry-After": jsonObj{"schema": jsonObj{"type": "integer"}, "description": "seconds to wait"}}
 	tooMany := oaProblemResponse("too many requests for this token (or, without one, this client address)")
 	tooMany["headers"] = retry
-	unavailable := oaProblemResponse("not ready, or the store could not save the change (nothing was changed)")
+	unavailable := oaProblemResponse("try again after Retry-After: the server is still loading (type not-ready); " +
+		"the request ran past the deadline of its route (timeout: narrow it, with a smaller area, a filter or a page); " +
+		"the server is busy with other expensive queries, areas and big boxes (busy); " +
+		"or the store does not answer (store-unavailable: nothing was changed)")
 	unavailable["headers"] = retry
+	requestTimeout := oaProblemResponse("the request body did not arrive within the server's read timeout (a slow client); the connection is closed")
+	requestTimeout["headers"] = jsonObj{"Connection": jsonObj{"schema": jsonObj{"type": "string", "enum": []any{"close"}}, "description": "close"}}
 	unauthorized := oaProblemResponse("a token is needed, or the token sent is not valid")
 	unauthorized["headers"] = jsonObj{"WWW-Authenticate": jsonObj{"schema": jsonObj{"type": "string"}, "description": `Bearer realm="citytwin"`}}
 	return jsonObj{
@@ -34,6 +39,7 @@ func openAPIResponses() jsonObj {
 		"Gone":                 oaProblemResponse("the component is retired (作废)"),
 		"Conflict":             oaProblemResponse("the code is already in use"),
 		"PreconditionFailed":   oaProblemResponse("the version does not match (If-Match)"),
+		"RequestTimeout":       requestTimeout,
 		"TooLarge":             oaProblemResponse("the request body is larger than the limit"),
 		"UnsupportedMediaType": oaProblemResponse("the body is not JSON"),
 		"TooManyRequests":      tooMany,
@@ -97,6 +103,8 @@ func (s *Server) openAPISchemas() jsonObj {
 		"source":          oaEnum("实测", "地形图", "调绘", "其它"),
 		"photo":           nullableStr("photo URL or path (not shown to the public)"),
 		"note":            nullableStr("note (not shown to the public)"),
+		"source_name":     nullableStr("provenance: the file or feed the component was imported from; re-imports match rows only within it (not shown to the public; set by admins and departments, not inspectors)"),
+		"source_id":       nullableStr("provenance: the component's id in that source (not shown to the public; set by admins and departments, not inspectors)"),
 		"material":        nullableStr("material"),
 		"label":           nullableStr("class-specific name: stop name (0203), sculpture (0406), site (0602)"),
 		"version":         jsonObj{"type": "integer", "format": "int64", "minimum": 0, "description": "bumped by every write"},

@@ -191,10 +191,13 @@ func openAPIDepartments(paths jsonObj) {
 
 // openAPIOpen311 describes /open311/v2 (GeoReport v2, JSON only).
 func openAPIOpen311(paths jsonObj) {
-	errs := oaResponse("GeoReport errors", mediaJSON, oaArrayOf(oaObject([]string{"code", "description"},
-		jsonObj{"code": oaInteger("the HTTP status"), "description": oaStr("")})))
+	errSchema := oaArrayOf(oaObject([]string{"code", "description"},
+		jsonObj{"code": oaInteger("the HTTP status"), "description": oaStr("")}))
+	errs := oaResponse("GeoReport errors", mediaJSON, errSchema)
+	unavailable := oaResponse("try again after Retry-After: still loading, past the route's deadline, or the store does not answer", mediaJSON, errSchema)
+	unavailable["headers"] = jsonObj{"Retry-After": jsonObj{"schema": jsonObj{"type": "integer"}, "description": "seconds to wait"}}
 	fail := func(r jsonObj) jsonObj {
-		r["400"], r["401"], r["404"], r["default"] = errs, errs, errs, errs
+		r["400"], r["401"], r["404"], r["503"], r["default"] = errs, errs, errs, unavailable, errs
 		return r
 	}
 	request := oaObject([]string{"service_request_id", "status", "service_code"}, jsonObj{
@@ -235,7 +238,8 @@ func openAPIOpen311(paths jsonObj) {
 			"requestBody": jsonObj{"required": true, "content": jsonObj{
 				"application/x-www-form-urlencoded": jsonObj{"schema": post}, mediaJSON: jsonObj{"schema": post}}},
 			"responses": fail(jsonObj{"201": oaResponse("the new request", mediaJSON, created),
-				"200": oaResponse("merged into an open request", mediaJSON, created)})},
+				"200": oaResponse("merged into an open request", mediaJSON, created),
+				"408": oaRef("responses", "RequestTimeout")})},
 	}
 	paths["/open311/v2/requests/{id}.json"] = jsonObj{"get": oaOp("open311", "open311Request", "One GeoReport service request", "",
 		[]any{oaPathParam("id", "the service_request_id", jsonObj{"type": "string"}), jur, apiKey},

@@ -2,12 +2,14 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"citytwin/tiles"
 	"citytwin/twin"
 )
 
@@ -16,9 +18,14 @@ type serverMetrics struct {
 	requests   *prometheus.HistogramVec // by route pattern, method, status
 	storeWrite *prometheus.HistogramVec // by operation and result
 	timeouts   *prometheus.CounterVec   // requests past their deadline, by route pattern
+
+	heavyRejected *prometheus.CounterVec // expensive queries refused for want of a slot, by route
+	heavyWait     prometheus.Histogram   // wait of expensive queries for a slot
 }
 
-func newServerMetrics(reg *prometheus.Registry, tw *twin.Twin) (*serverMetrics, error) {
+// newServerMetrics registers the server's metrics on reg: requests,
+// writes, deadlines, the indexes and, when tm is not nil, the tile cache.
+func newServerMetrics(reg *prometheus.Registry, tw *twin.Twin, tm *tiles.Map) (*serverMetrics, error) {
 	m := &serverMetrics{
 		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: "citytwin", Subsystem: "http", Name: "request_duration_seconds",
@@ -35,8 +42,17 @@ func newServerMetrics(reg *prometheus.Registry, tw *twin.Twin) (*serverMetrics, 
 			Help: "Requests that ran past the deadline of their route (answered 503), by route pattern.",
 		}, []string{"route"}),
 	}
+	m.heavyRejected = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "citytwin", Subsystem: "http", Name: "heavy_rejected_total",
+		Help: "Expensive queries (areas, big boxes) refused with 503 busy for want of a slot, by route pattern.",
+	}, []string{"route"})
+	m.heavyWait = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Namespace: "citytwin", Subsystem: "http", Name: "heavy_wait_seconds",
+		Help:    "Wait of the expensive queries that got a slot.",
+		Buckets: []float64{.0005, .001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+	})
 	cs := []prometheus.Collector{
-		m.requests, m.storeWrite, m.timeouts,
+		m.requests, m.storeWrite, m.timeouts, m.heavyRejected, m.heavyWait,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Namespace: "citytwin", Name: "parts_indexed", Help: "Components held in the in-memory index.",
 		}, func() float64 { return float64(tw.Parts().Len()) }),
@@ -46,9 +62,12 @@ func newServerMetrics(reg *prometheus.Registry, tw *twin.Twin) (*serverMetrics, 
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	}
+	if tm != nil {
+		cs = append(cs, newTileCacheCollector(tm))
+	}
 	for _, c := range cs {
 		if err := reg.Register(c); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("api: register metrics: %w", err)
 		}
 	}
 	return m, nil

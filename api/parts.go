@@ -150,7 +150,18 @@ func (s *Server) listParts(c echo.Context) error {
 	if err := joinInput(ferr, berr, lerr, cerr); err != nil {
 		return err
 	}
-	page, err := s.twin.Parts().Search(c.Request().Context(), parts.Query{BBox: b, Filter: f, Limit: limit, Cursor: cur})
+	ctx := c.Request().Context()
+	var page parts.Page
+	search := func() (err error) {
+		page, err = s.twin.Parts().Search(ctx, parts.Query{BBox: b, Filter: f, Limit: limit, Cursor: cur})
+		return err
+	}
+	var err error
+	if s.heavyBox(b) {
+		err = s.heavy(ctx, c.Path(), search)
+	} else {
+		err = search()
+	}
 	if err != nil {
 		return err
 	}
@@ -197,11 +208,12 @@ func (s *Server) batchParts(c echo.Context, codes []string) error {
 	who := principalOf(c)
 	fs := make([]partFeature, 0, len(parsed))
 	var missing []string
-	for _, code := range parsed {
-		p, err := s.twin.Parts().Get(code)
-		switch {
+	// One read lock for the batch: a bulk change is seen whole or not at all.
+	ps, perrs := s.twin.Parts().GetAll(parsed)
+	for i, code := range parsed {
+		switch err := perrs[i]; {
 		case err == nil:
-			fs = append(fs, featureOfPart(&p, who))
+			fs = append(fs, featureOfPart(&ps[i], who))
 		case errors.Is(err, parts.ErrNotFound), errors.Is(err, parts.ErrRetired):
 			missing = append(missing, code.String())
 		default:
@@ -289,7 +301,12 @@ func (s *Server) withinParts(c echo.Context) error {
 	if err := joinInput(ferr, lerr, cerr); err != nil {
 		return err
 	}
-	page, err := s.twin.Parts().Within(c.Request().Context(), area, f, limit, cur)
+	var page parts.Page
+	ctx := c.Request().Context()
+	err = s.heavy(ctx, c.Path(), func() (err error) {
+		page, err = s.twin.Parts().Within(ctx, area, f, limit, cur)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -378,7 +395,18 @@ func (s *Server) countParts(c echo.Context) error {
 	if err := joinInput(ferr, byErr, berr); err != nil {
 		return err
 	}
-	counts, err := s.twin.Parts().CountByClass(c.Request().Context(), b, f)
+	var counts map[parts.Class]int
+	ctx := c.Request().Context()
+	count := func() (err error) {
+		counts, err = s.twin.Parts().CountByClass(ctx, b, f)
+		return err
+	}
+	var err error
+	if s.heavyBox(b) {
+		err = s.heavy(ctx, c.Path(), count)
+	} else {
+		err = count()
+	}
 	if err != nil {
 		return err
 	}

@@ -105,14 +105,7 @@ func (s *Server) addPart(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := who.mayWritePart(nil, &p); err != nil {
-		return err
-	}
-	var out parts.Part
-	err = s.timeWrite("add_part", func() (err error) {
-		out, err = s.twin.AddPart(c.Request().Context(), p)
-		return err
-	})
+	out, err := s.writeOne(c, "add_part", twin.PartChange{Op: twin.OpAdd, Part: p}, who)
 	if err != nil {
 		return err
 	}
@@ -166,25 +159,26 @@ func (s *Server) retirePart(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cur, err := s.twin.Parts().Get(code)
-	if err != nil {
-		return err
-	}
-	if err := who.mayWritePart(&cur, nil); err != nil {
-		return err
-	}
-	if ifv == 0 && who.Role != RoleAdmin {
-		ifv = cur.Version // the rights hold for this version only
-	}
-	var out parts.Part
-	err = s.timeWrite("retire_part", func() (err error) {
-		out, err = s.twin.RetirePart(c.Request().Context(), code, ifv)
-		return err
-	})
+	out, err := s.writeOne(c, "retire_part", twin.PartChange{Op: twin.OpRetire, Part: parts.Part{Code: code}, IfVersion: ifv}, who)
 	if err != nil {
 		return err
 	}
 	return s.writePart(c, http.StatusOK, &out)
+}
+
+// writeOne applies one change record through the twin's write path, with
+// the principal's rights checked there against the component as it is
+// when the write applies.
+func (s *Server) writeOne(c echo.Context, op string, pc twin.PartChange, who Principal) (parts.Part, error) {
+	var out []parts.Part
+	err := s.timeWrite(op, func() (err error) {
+		out, err = s.twin.ApplyPartsChecked(c.Request().Context(), []twin.PartChange{pc}, who.mayWritePart)
+		return err
+	})
+	if err != nil {
+		return parts.Part{}, err
+	}
+	return out[0], nil
 }
 
 // changeRecordMembers are the members of a change record.
@@ -193,6 +187,9 @@ var changeRecordMembers = []string{"op", "feature", "if_version", "code"}
 // changeParts: POST /parts/changes with {"changes":[{"op":"add|modify|retire",
 // "feature":{...},"if_version":N}]}: all records or none. A modify record
 // replaces the whole component (an empty grid_code is located again). The
+// rights of every record are checked inside the twin's write path, against
+// the component as the batch leaves it when it applies, so two racing
+// changes cannot both pass a check that the state no longer supports. The
 // problem of a failing record carries its index.
 func (s *Server) changeParts(c echo.Context) error {
 	if err := checkParams(c.QueryParams()); err != nil {
@@ -223,20 +220,22 @@ func (s *Server) changeParts(c echo.Context) error {
 		return badInput("changes", "%d records, more than the maximum of %d", len(raws), s.cfg.MaxChanges)
 	}
 	cs := make([]twin.PartChange, len(raws))
-	pending := map[parts.Code]*parts.Part{} // the batch so far; nil: retired in it
 	for i, raw := range raws {
 		pc, err := s.decodeChange(raw)
-		if err == nil {
-			err = s.checkChangeRights(who, &pc, pending)
-		}
 		if err != nil {
 			return &twin.RecordError{Index: i, Err: err}
+		}
+		if pc.Op == twin.OpAdd {
+			// Rights of an add depend on the record alone: refuse early.
+			if err := who.mayWritePart(nil, &pc.Part); err != nil {
+				return &twin.RecordError{Index: i, Err: err}
+			}
 		}
 		cs[i] = pc
 	}
 	var out []parts.Part
 	err = s.timeWrite("change_parts", func() (err error) {
-		out, err = s.twin.ApplyParts(c.Request().Context(), cs)
+		out, err = s.twin.ApplyPartsChecked(c.Request().Context(), cs, who.mayWritePart)
 		return err
 	})
 	if err != nil {
@@ -333,56 +332,6 @@ func (s *Server) decodeChange(raw json.RawMessage) (twin.PartChange, error) {
 		return twin.PartChange{}, badInput("op", "%q is not add, modify or retire", clipString(op))
 	}
 	return pc, nil
-}
-
-// checkChangeRights holds one record to the principal's rights against the
-// component as the batch so far leaves it. For a non-admin the version the
-// rights were checked on becomes the record's precondition.
-func (s *Server) checkChangeRights(who Principal, pc *twin.PartChange, pending map[parts.Code]*parts.Part) error {
-	code := pc.Part.Code
-	var old *parts.Part
-	inBatch := false
-	if p, ok := pending[code]; ok {
-		old, inBatch = p, true
-	} else if p, err := s.twin.Parts().Get(code); err == nil {
-		old = &p
-	}
-	switch pc.Op {
-	case twin.OpAdd:
-		if err := who.mayWritePart(nil, &pc.Part); err != nil {
-			return err
-		}
-		p := pc.Part
-		pending[code] = &p
-		return nil
-	case twin.OpModify:
-		if old == nil {
-			return nil // the twin reports not found or retired
-		}
-		cmp := pc.Part
-		if cmp.Grid == "" && geomEqual(cmp.Geometry, old.Geometry) {
-			cmp.Grid = old.Grid
-		}
-		if cmp.Surveyed.IsZero() {
-			cmp.Surveyed = old.Surveyed
-		}
-		if err := who.mayWritePart(old, &cmp); err != nil {
-			return err
-		}
-		pending[code] = &cmp
-	case twin.OpRetire:
-		if old == nil {
-			return nil
-		}
-		if err := who.mayWritePart(old, nil); err != nil {
-			return err
-		}
-		pending[code] = nil
-	}
-	if !inBatch && pc.IfVersion == 0 && who.Role != RoleAdmin && old != nil {
-		pc.IfVersion = old.Version
-	}
-	return nil
 }
 
 // partWriteOf reads what every write to one component starts from: no

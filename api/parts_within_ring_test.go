@@ -1,10 +1,8 @@
 package api_test
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -18,11 +16,11 @@ import (
 	"testing"
 	"time"
 
-	"citytwin/api"
+	"citytwin/app"
 	"citytwin/internal/testcity"
 	"citytwin/parts"
 	"citytwin/spatial"
-	"citytwin/tiles"
+	"citytwin/tokens"
 	"citytwin/twin"
 
 	"github.com/paulmach/orb"
@@ -33,32 +31,23 @@ import (
 // the box search and none is in the ring) answers fast, and writes and
 // lookups go on while four such queries run.
 
-// adminAuth makes every caller an admin (the test's PATCHes).
-type adminAuth struct{}
-
-func (adminAuth) Authenticate(context.Context, string) (api.Principal, error) {
-	return api.Principal{Role: api.RoleAdmin, TokenID: "test-admin"}, nil
-}
-
 // ringCity serves a synthetic city of n components with the production
-// wiring (testcity) and an admin for every caller.
-func ringCity(t testing.TB, n int) (*httptest.Server, *twin.Twin) {
+// wiring (testcity.ServeApp: app.New) and returns an admin token for the
+// test's PATCHes.
+func ringCity(t testing.TB, n int) (*httptest.Server, *twin.Twin, string) {
 	t.Helper()
-	tw, _ := testcity.Open(t, testcity.File(t, n, max(20, n/100), 1))
-	tm := tiles.New(tw.Parts(), tw.Grids(), tiles.DefaultOptions())
-	tw.Follow(tm)
-	cfg := api.DefaultConfig()
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg.RateLimit.PerSecond = 0
-	cfg.AccessLog = false
-	srv, err := api.New(cfg, tw, tm, adminAuth{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.SetReady(true)
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	return hs, tw
+	hs, a := testcity.ServeApp(t, testcity.File(t, n, max(20, n/100), 1), func(cfg *app.Config) {
+		if s := os.Getenv("CITYTWIN_RING_HEAVY"); s != "" {
+			// The slots for expensive queries (default: half the CPUs);
+			// 0 turns the bound off, to compare.
+			h, err := strconv.Atoi(s)
+			if err != nil || h < 0 {
+				t.Fatalf("CITYTWIN_RING_HEAVY=%q is not a number of slots", s)
+			}
+			cfg.API.HeavyQueries = h
+		}
+	})
+	return hs, a.Twin, testcity.Token(t, a, tokens.Admin, "")
 }
 
 // ring returns a ring polygon of two ellipses of perRing-1 vertices each
@@ -154,7 +143,7 @@ func brute(tw *twin.Twin, area orb.Geometry) []string {
 }
 
 func TestWithinRing(t *testing.T) {
-	hs, tw := ringCity(t, 5000)
+	hs, tw, admin := ringCity(t, 5000)
 	b := tw.Parts().Bounds()
 	around := ring(b, 2498, 1)
 	if n := len(around[0]) + len(around[1]); n != 4996 {
@@ -173,7 +162,7 @@ func TestWithinRing(t *testing.T) {
 		}
 	})
 	t.Run("a write gets through while four ring queries run", func(t *testing.T) {
-		lat := ringLoad(t, hs, tw, ringBody(around), 20)
+		lat := ringLoad(t, hs, tw, admin, ringBody(around), 20)
 		t.Logf("during 4 ring queries: PATCH p50 %v max %v, lookup p99 %v", lat.patch.q(0.5), lat.patch.q(1), lat.lookup.q(0.99))
 		if m := lat.patch.q(1); m > 2*time.Second {
 			t.Fatalf("a PATCH took %v while ring queries ran", m)
@@ -193,11 +182,16 @@ func (d durations) q(f float64) time.Duration {
 	return s[min(len(s)-1, int(f*float64(len(s))))]
 }
 
-type loadLatency struct{ patch, lookup durations }
+// loadLatency is what ringLoad measured: the latencies of PATCHes and
+// lookups, and the ring queries answered (200) and refused busy (503).
+type loadLatency struct {
+	patch, lookup      durations
+	ringsOK, ringsBusy int64
+}
 
 // ringLoad runs 4 ring queries in a loop while it PATCHes n components and
 // looks up 10 codes between two PATCHes, and returns the latencies.
-func ringLoad(t testing.TB, hs *httptest.Server, tw *twin.Twin, body string, n int) loadLatency {
+func ringLoad(t testing.TB, hs *httptest.Server, tw *twin.Twin, admin, body string, n int) (lat loadLatency) {
 	t.Helper()
 	var codes []string
 	tw.Parts().Each(func(p parts.Part) bool {
@@ -208,7 +202,7 @@ func ringLoad(t testing.TB, hs *httptest.Server, tw *twin.Twin, body string, n i
 	})
 	var stop atomic.Bool
 	var wg sync.WaitGroup
-	var rings atomic.Int64
+	var rings, ringsOK, ringsBusy atomic.Int64
 	for range 4 {
 		wg.Go(func() {
 			for !stop.Load() {
@@ -217,21 +211,30 @@ func ringLoad(t testing.TB, hs *httptest.Server, tw *twin.Twin, body string, n i
 					io.Copy(io.Discard, res.Body)
 					res.Body.Close()
 					rings.Add(1)
+					switch res.StatusCode {
+					case http.StatusOK:
+						ringsOK.Add(1)
+					case http.StatusServiceUnavailable:
+						ringsBusy.Add(1)
+					}
 				}
 			}
 		})
 	}
-	defer func() { stop.Store(true); wg.Wait() }()
+	defer func() {
+		stop.Store(true)
+		wg.Wait()
+		lat.ringsOK, lat.ringsBusy = ringsOK.Load(), ringsBusy.Load()
+	}()
 	for rings.Load() == 0 {
 		time.Sleep(time.Millisecond) // the ring queries are running
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	states := []string{"完好", "破损"}
-	var lat loadLatency
 	for i := range n {
 		code := codes[rng.IntN(len(codes))]
 		req, _ := http.NewRequest(http.MethodPatch, hs.URL+"/parts/"+code, strings.NewReader(`{"properties":{"state":"`+states[i%2]+`"}}`))
-		req.Header.Set("Authorization", "Bearer admin")
+		req.Header.Set("Authorization", "Bearer "+admin)
 		req.Header.Set("Content-Type", "application/json")
 		start := time.Now()
 		res, err := http.DefaultClient.Do(req)
@@ -280,7 +283,7 @@ func ringN(b *testing.B) int {
 // fails over generous bounds only: ring p50 200 ms, p99 1 s; PATCH 2 s
 // (a PATCH waiting for the queries would take their whole duration).
 func BenchmarkWithinRing(b *testing.B) {
-	hs, tw := ringCity(b, ringN(b))
+	hs, tw, admin := ringCity(b, ringN(b))
 	body := ringBody(ring(tw.Parts().Bounds(), 2498, 1))
 	b.Run("alone", func(b *testing.B) {
 		var lat durations
@@ -306,10 +309,14 @@ func BenchmarkWithinRing(b *testing.B) {
 	b.Run("4-rings-patch-lookup", func(b *testing.B) {
 		var lat loadLatency
 		for b.Loop() {
-			l := ringLoad(b, hs, tw, body, 10)
+			l := ringLoad(b, hs, tw, admin, body, 10)
 			lat.patch = append(lat.patch, l.patch...)
 			lat.lookup = append(lat.lookup, l.lookup...)
+			lat.ringsOK += l.ringsOK
+			lat.ringsBusy += l.ringsBusy
 		}
+		b.ReportMetric(float64(lat.ringsOK)/float64(b.N), "rings-ok/op")
+		b.ReportMetric(float64(lat.ringsBusy)/float64(b.N), "rings-busy/op")
 		b.ReportMetric(float64(lat.patch.q(0.5).Microseconds())/1000, "patch-p50-ms")
 		b.ReportMetric(float64(lat.patch.q(1).Microseconds())/1000, "patch-max-ms")
 		b.ReportMetric(float64(lat.lookup.q(0.99).Microseconds())/1000, "lookup-p99-ms")

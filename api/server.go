@@ -31,6 +31,8 @@ type Server struct {
 	echo        *echo.Echo
 	handler     http.Handler
 	ready       atomic.Bool
+	accessLines *accessSampler
+	heavyGate   *heavyGate // nil: expensive queries are not bounded
 }
 
 // New builds the server and its routes. tm may be nil (no tiles); auth may
@@ -50,7 +52,9 @@ func New(cfg Config, tw *twin.Twin, tm *tiles.Map, auth Authenticator) (*Server,
 		log:     cfg.logger(),
 		metrics: prometheus.NewRegistry(),
 	}
-	m, err := newServerMetrics(s.metrics, tw)
+	s.accessLines = newAccessSampler(cfg.AccessLogRate, nil)
+	s.heavyGate = newHeavyGate(cfg.HeavyQueries, cfg.HeavyQueueWait)
+	m, err := newServerMetrics(s.metrics, tw, tm)
 	if err != nil {
 		return nil, fmt.Errorf("api: metrics: %w", err)
 	}

@@ -7,8 +7,8 @@ import (
 	"citytwin/parts"
 )
 
-// The registry has one write, Put: the twin validates, checks versions and
-// persists before it. These helpers are that path in miniature for the
+// The registry's writes, Put and PutAll (a batch), come last on the single
+// write path: the twin validates, checks versions and persists before them. These helpers are that path in miniature for the
 // tests of the registry alone.
 
 // addPart validates p and puts it at version 1.

@@ -1,6 +1,6 @@
 // Package testcity builds small real cities for tests: a synthetic city
 // written to a GeoPackage, loaded into a twin, and served over HTTP with
-// tiles and the map page, wired as cmd/citytwin wires them.
+// tiles and the map page through app.New, the wiring of citytwin serve.
 package testcity
 
 import (
@@ -10,12 +10,14 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"citytwin/api"
+	"citytwin/app"
 	"citytwin/parts"
 	"citytwin/store/gpkg"
 	"citytwin/synth"
-	"citytwin/tiles"
+	"citytwin/tokens"
 	"citytwin/twin"
 	"citytwin/web"
 )
@@ -62,20 +64,59 @@ func Open(t testing.TB, path string) (*twin.Twin, *gpkg.Store) {
 // closes with the test.
 func Serve(t testing.TB, n, m int, seed int64) (*httptest.Server, *twin.Twin) {
 	t.Helper()
-	tw, _ := Open(t, File(t, n, m, seed))
-	tm := tiles.New(tw.Parts(), tw.Grids(), tiles.DefaultOptions())
-	tw.Follow(tm)
-	cfg := api.DefaultConfig()
+	hs, a := ServeApp(t, File(t, n, m, seed), nil)
+	return hs, a.Twin
+}
+
+// Config is the configuration the test cities are served with: the
+// production defaults (app.DefaultConfig) over the city at path, with the
+// map page, no MQTT, no rate limits and no logs.
+func Config(path string) app.Config {
+	cfg := app.DefaultConfig()
+	cfg.Data = path
+	cfg.MQTT.Off = true
+	cfg.API.Static = web.Files()
+	cfg.API.RateLimit.PerSecond = 0
+	cfg.API.Limits = api.Limits{}
+	cfg.API.AccessLog = false
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg.Static = web.Files()
-	cfg.RateLimit.PerSecond = 0
-	cfg.AccessLog = false
-	srv, err := api.New(cfg, tw, tm, nil)
+	return cfg
+}
+
+// ServeApp serves the city at path with the production wiring: app.New
+// over Config(path), changed by tweak when not nil, started (tile
+// aggregates built, sweeper and notifier running) and served by an
+// httptest server. Everything stops and closes with the test.
+func ServeApp(t testing.TB, path string, tweak func(*app.Config)) (*httptest.Server, *app.App) {
+	t.Helper()
+	cfg := Config(path)
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.New(ctx, cfg)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	t.Cleanup(cancel) // before Close: the background work stops first
+	if err := a.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-a.TilesReady()
+	hs := httptest.NewServer(a.API.Handler())
+	t.Cleanup(hs.Close)
+	return hs, a
+}
+
+// Token issues an API token of role (and dept) in the app's store and
+// returns its secret, for an Authorization: Bearer header.
+func Token(t testing.TB, a *app.App, role tokens.Role, dept string) string {
+	t.Helper()
+	secret, _, err := tokens.Issue(context.Background(), a.Store(), role, dept, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.SetReady(true)
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	return hs, tw
+	return secret
 }
