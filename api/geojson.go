@@ -39,7 +39,8 @@ func geometryOf(g orb.Geometry) *geometryJSON {
 }
 
 // partProps are a component's GeoJSON properties, named as the store's
-// columns. Photo and Note are nil when the reader may not see them.
+// columns. Photo, Note, SourceName and SourceID are nil when the reader may
+// not see them (Principal.seesPrivate).
 type partProps struct {
 	Code           string   `json:"code"`
 	Class          string   `json:"class"`
@@ -55,6 +56,8 @@ type partProps struct {
 	Source         string   `json:"source"`
 	Photo          *string  `json:"photo,omitempty"`
 	Note           *string  `json:"note,omitempty"`
+	SourceName     *string  `json:"source_name,omitempty"` // provenance of an import
+	SourceID       *string  `json:"source_id,omitempty"`
 	Material       string   `json:"material"`
 	Label          string   `json:"label"`
 	Version        uint64   `json:"version"`
@@ -102,8 +105,9 @@ func featureOfPart(p *parts.Part, who Principal) partFeature {
 		},
 	}
 	if who.seesPrivate() {
-		photo, note := p.Photo, p.Note
+		photo, note, srcName, srcID := p.Photo, p.Note, p.SourceName, p.SourceID
 		f.Properties.Photo, f.Properties.Note = &photo, &note
+		f.Properties.SourceName, f.Properties.SourceID = &srcName, &srcID
 	}
 	return f
 }

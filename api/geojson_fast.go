@@ -90,6 +90,12 @@ func appendPartFeature(b []byte, f *partFeature) []byte {
 	if p.Note != nil {
 		b = appendField(b, "note", *p.Note)
 	}
+	if p.SourceName != nil {
+		b = appendField(b, "source_name", *p.SourceName)
+	}
+	if p.SourceID != nil {
+		b = appendField(b, "source_id", *p.SourceID)
+	}
 	b = appendField(b, "material", p.Material)
 	b = appendField(b, "label", p.Label)
 	b = append(b, `,"version":`...)

@@ -41,7 +41,7 @@ func TestFastGeoJSONMatchesEncodingJSON(t *testing.T) {
 		code := parts.Code(5101040101000000 + uint64(rng.IntN(999999)+1))
 		p := parts.Part{Code: code, Class: 101, Name: pick(), Supervisor: pick(), Owner: pick(), Maintainer: pick(),
 			Grid: pick(), State: parts.State(rng.IntN(4)), Retired: rng.IntN(2) == 0, Source: parts.Source(rng.IntN(4)),
-			Photo: pick(), Note: pick(), Material: pick(), Label: pick(), Version: rng.Uint64N(1 << 40),
+			Photo: pick(), Note: pick(), SourceName: pick(), SourceID: pick(), Material: pick(), Label: pick(), Version: rng.Uint64N(1 << 40),
 			Geometry: geoms[rng.IntN(len(geoms))]}
 		if rng.IntN(2) == 0 {
 			p.Surveyed = time.Date(2015+rng.IntN(10), 3, 4, 0, 0, 0, 0, time.UTC)

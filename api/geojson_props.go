@@ -14,7 +14,7 @@ import (
 
 // partPropertyNames are the properties a component Feature may carry.
 var partPropertyNames = []string{"code", "class", "name", "dept_supervisor", "dept_owner", "dept_maintainer",
-	"grid_code", "state", "retired", "surveyed", "changed", "source", "photo", "note", "material", "label", "version"}
+	"grid_code", "state", "retired", "surveyed", "changed", "source", "photo", "note", "source_name", "source_id", "material", "label", "version"}
 
 // gridPropertyNames are the properties a grid Feature may carry.
 var gridPropertyNames = []string{"code", "name", "dept", "district", "street", "community", "version"}
@@ -87,6 +87,12 @@ func applyPartProps(p *parts.Part, props map[string]json.RawMessage) (uint64, er
 			str(&p.Photo)
 		case "note":
 			str(&p.Note)
+		case "source_name":
+			// provenance: the file or feed an import read the component
+			// from; re-imports match within it (see ingest)
+			str(&p.SourceName)
+		case "source_id":
+			str(&p.SourceID)
 		case "material":
 			str(&p.Material)
 		case "label":

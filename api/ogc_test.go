@@ -136,11 +136,11 @@ func TestOGCRoutes(t *testing.T) {
 			}
 			f := features(t, m)[0]
 			p := props(t, f)
-			if f["id"] != p["code"] || p["photo"] != nil || p["note"] != nil {
-				t.Errorf("feature id %v code %v; the public sees photo %v note %v", f["id"], p["code"], p["photo"], p["note"])
+			if f["id"] != p["code"] || p["photo"] != nil || p["note"] != nil || p["source_name"] != nil || p["source_id"] != nil {
+				t.Errorf("feature id %v code %v; the public sees photo %v note %v source %v %v", f["id"], p["code"], p["photo"], p["note"], p["source_name"], p["source_id"])
 			}
 			for _, k := range partPropertyNames {
-				if _, ok := p[k]; !ok && k != "photo" && k != "note" && k != "surveyed" && k != "changed" {
+				if _, ok := p[k]; !ok && k != "photo" && k != "note" && k != "source_name" && k != "source_id" && k != "surveyed" && k != "changed" {
 					t.Errorf("feature lacks property %s", k)
 				}
 			}

@@ -192,6 +192,8 @@ func changedFields(a, b parts.Part) []string {
 	add(a.Source != b.Source, "source")
 	add(a.Photo != b.Photo, "photo")
 	add(a.Note != b.Note, "note")
+	add(a.SourceName != b.SourceName, "source_name")
+	add(a.SourceID != b.SourceID, "source_id")
 	add(a.Material != b.Material, "material")
 	add(a.Label != b.Label, "label")
 	add(!geomEqual(a.Geometry, b.Geometry), "geometry")
