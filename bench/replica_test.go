@@ -195,7 +195,7 @@ func BenchmarkReplica(b *testing.B) {
 
 		// 4. Catch-up of 100,000 changes made while a follower did not
 		// read: a follower over B's twin, then 100,000 rows updated.
-		f, err := st.NewFollower(ctx, bb.Twin, postgis.FollowOptions{})
+		f, err := st.NewFollower(ctx, bb.Twin, postgis.FollowOptions{Batch: envInt(b, "CITYTWIN_BENCH_FEED_BATCH", 0)})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -210,6 +210,9 @@ func BenchmarkReplica(b *testing.B) {
 			b.Fatal(err)
 		}
 		conn.Close(ctx)
+		// CPU as well as wall time: on a busy machine the wall time
+		// says more of the neighbours than of the catch-up.
+		cpu0, load0 := selfCPU(), loadAvg()
 		start = time.Now()
 		for {
 			full, err := f.Sync(ctx)
@@ -221,8 +224,11 @@ func BenchmarkReplica(b *testing.B) {
 			}
 		}
 		catchUp := time.Since(start)
+		cpu := selfCPU() - cpu0
 		fs := f.Status()
 		b.ReportMetric(catchUp.Seconds(), "catchup-100k-s")
+		b.ReportMetric(cpu.Seconds(), "catchup-cpu-s")
+		b.Logf("catch-up: %.2f s wall, %.2f s CPU in this process, load %s", catchUp.Seconds(), cpu.Seconds(), load0)
 		b.Logf("start-up %.2f s; %d edits/s acknowledged (%d failed); %d lag samples; catch-up of %d changes in %.2f s (applied %d, lag %d)",
 			load.Seconds(), ok.Load()/int64(dur.Seconds()), failed.Load(), len(lags), missed, catchUp.Seconds(), fs.Applied, fs.Lag)
 		a.Close()

@@ -17,12 +17,13 @@ import (
 const ChangesChannel = "citytwin_changes"
 
 // Change is one row of the change log (table changes): a committed insert,
-// update or delete of a part or a grid, whoever made it.
+// update or delete of a part, a grid or a record of sensors and cases,
+// whoever made it.
 type Change struct {
 	Seq     int64
 	At      time.Time // the time of the writing transaction
-	Table   string    // "parts" or "grids"
-	Key     string    // the code
+	Table   string    // "parts", "grids", "sensors", "alarms", "cases", "departments", "responsibilities" or "calendar"
+	Key     string    // the code, the id, or for responsibilities "district/type:class"
 	Op      string    // "insert", "update" or "delete"
 	Version uint64    // the row's version after the change (before it, for a delete)
 }

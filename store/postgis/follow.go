@@ -29,6 +29,7 @@ type FollowOptions struct {
 	// are made good this way.
 	Poll time.Duration
 	// Batch is the most changes read and applied at once (default 10,000).
+	// While one batch is applied the next is read.
 	Batch int
 	// MaxBackoff bounds the wait between reconnections (default 5 s; the
 	// first wait is 100 ms, doubling).
@@ -92,8 +93,11 @@ type FeedStatus struct {
 
 // Follower applies the change log of the database to memory: it LISTENs on
 // ChangesChannel, reads the rows of the log after its position (and those
-// of gaps that may still fill), loads the changed parts and grids by code
-// and hands them to its Applier. Make it with NewFollower before loading
+// of gaps that may still fill), loads the changed parts and grids by code,
+// and the changed records of sensors, alarms, cases, departments, the
+// responsibility table and the calendar by key (migration 0006), and hands
+// them to its Applier. Alarms the Applier leaves out because this replica
+// has a raise or clear of theirs in flight are read again at the next read. Make it with NewFollower before loading
 // the city, so that nothing committed after the load is missed; run it
 // with Run.
 type Follower struct {
@@ -101,11 +105,32 @@ type Follower struct {
 	apply Applier
 	o     FollowOptions
 
-	mu     sync.Mutex // guards the position and status
-	high   int64      // highest seq applied (or known from the start)
-	gaps   []Gap      // seqs below high not applied yet, in order
+	mu     sync.Mutex // guards the position, retry and status
+	pos    position
+	retry  []string // ids of alarms to read again (see twin.ExternalResult.Pending)
 	status FeedStatus
 	schema string
+}
+
+// position is how far a follower has read: every seq up to high but those
+// in gaps.
+type position struct {
+	high int64 // highest seq applied (or known from the start)
+	gaps []Gap // seqs below high not applied yet, in order
+}
+
+func (p position) clone() position {
+	return position{high: p.high, gaps: slices.Clone(p.gaps)}
+}
+
+// advance passes the changes of page, then drops the gaps that never fill:
+// those whose transactions had all ended when page was read (they rolled
+// back).
+func (p *position) advance(page *ChangePage) {
+	for i := range page.Changes {
+		p.pass(page.Changes[i].Seq, page.XMax)
+	}
+	p.gaps = slices.DeleteFunc(p.gaps, func(g Gap) bool { return page.XMin >= g.XMax })
 }
 
 // NewFollower reads the start position of a follower of s: the newest seq
@@ -131,25 +156,25 @@ func (s *Store) NewFollower(ctx context.Context, a Applier, o FollowOptions) (*F
 		if err != nil {
 			return err
 		}
-		f.high = after
+		f.pos.high = after
 		for _, c := range page.Changes {
-			f.pass(c.Seq, page.XMax)
+			f.pos.pass(c.Seq, page.XMax)
 		}
-		f.high = max(f.high, newest)
+		f.pos.high = max(f.pos.high, newest)
 		f.status.Newest = newest
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	f.status.Position = f.high
-	f.status.Gaps = len(f.gaps)
+	f.status.Position = f.pos.high
+	f.status.Gaps = len(f.pos.gaps)
 	return f, nil
 }
 
 // pass records seq as applied: it leaves its gap, or, above high, opens a
 // gap for the seqs skipped (found missing by a read with snapshot xmax).
-func (f *Follower) pass(seq int64, xmax uint64) {
+func (f *position) pass(seq int64, xmax uint64) {
 	if seq > f.high {
 		if seq > f.high+1 {
 			f.gaps = append(f.gaps, Gap{From: f.high + 1, To: seq - 1, XMax: xmax})
@@ -285,94 +310,139 @@ func (f *Follower) Sync(ctx context.Context) (bool, error) {
 	return f.sync(ctx, c.Conn())
 }
 
-// sync reads the log after the position and the gaps below it in one
-// snapshot, loads the changed rows and applies them.
+// fetched is one read of the log with the rows it names.
+type fetched struct {
+	page     ChangePage
+	ext      twin.External
+	rejected []*RowError
+}
+
+// sync reads the log after the position and the gaps below it, loads the
+// changed rows and applies them, until a read is not full (caught up). While
+// one page is applied the next is read on conn, which the application does
+// not use: PostgreSQL finds and sends the rows of a page while this process
+// applies the one before.
 func (f *Follower) sync(ctx context.Context, conn *pgx.Conn) (full bool, err error) {
 	f.mu.Lock()
-	gaps := slices.Clone(f.gaps)
-	high := f.high
+	pos := f.pos.clone()
+	retry := f.retry
+	f.retry = nil
 	f.mu.Unlock()
 
-	var page ChangePage
-	var ext twin.External
-	var rejected []*RowError
-	bad := func(e *RowError) error { rejected = append(rejected, e); return nil }
-	err = pgx.BeginTxFunc(ctx, conn, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		var err error
-		if page, err = readChanges(ctx, tx, gaps, high, f.o.Batch); err != nil {
-			return err
-		}
-		if len(page.Changes) == 0 {
-			return nil
-		}
-		// The rows as they are now, in the same snapshot: the newest
-		// state wins, versions decide what memory takes.
-		var pcodes, gcodes []string
-		seenP, seenG := map[string]bool{}, map[string]bool{}
-		for _, c := range page.Changes {
-			switch c.Table {
-			case "parts":
-				if !seenP[c.Key] {
-					seenP[c.Key] = true
-					pcodes = append(pcodes, c.Key)
-				}
-			case "grids":
-				if !seenG[c.Key] {
-					seenG[c.Key] = true
-					gcodes = append(gcodes, c.Key)
-				}
-			}
-		}
-		if ext.Parts, err = partsByCode(ctx, tx, pcodes, bad); err != nil {
-			return err
-		}
-		if ext.Grids, err = gridsByCode(ctx, tx, gcodes, bad); err != nil {
-			return err
-		}
-		for _, p := range ext.Parts {
-			delete(seenP, p.Code.String())
-		}
-		for _, g := range ext.Grids {
-			delete(seenG, string(g.Code))
-		}
-		for _, r := range rejected {
-			delete(seenP, r.Key)
-			delete(seenG, r.Key)
-		}
-		// Codes logged but no longer stored were deleted.
-		for _, code := range pcodes {
-			if seenP[code] {
-				if c, err := parts.ParseCode(code); err == nil {
-					ext.DeletedParts = append(ext.DeletedParts, c)
-				}
-			}
-		}
-		for _, code := range gcodes {
-			if seenG[code] {
-				if c, err := grid.ParseCode(code); err == nil {
-					ext.DeletedGrids = append(ext.DeletedGrids, c)
-				}
-			}
-		}
-		return nil
-	})
+	cur, err := f.fetch(ctx, conn, pos, retry)
 	if err != nil {
-		f.mu.Lock()
-		f.status.Error = err.Error()
-		f.mu.Unlock()
+		f.failed(err, retry)
 		return false, err
 	}
+	for {
+		full = len(cur.page.Changes) >= f.o.Batch
+		var next chan error
+		var nf fetched
+		npos := pos
+		if full {
+			npos = pos.clone()
+			npos.advance(&cur.page)
+			next = make(chan error, 1)
+			go func() {
+				var err error
+				nf, err = f.fetch(ctx, conn, npos, nil)
+				next <- err
+			}()
+		}
+		f.applyFetched(ctx, cur, pos.high)
+		if next == nil {
+			return false, nil
+		}
+		if err := <-next; err != nil {
+			f.failed(err, nil)
+			return false, err
+		}
+		cur, pos = nf, npos
+	}
+}
+
+// failed records a read that failed; the ids of alarms to read again stay.
+func (f *Follower) failed(err error, retry []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.status.Error = err.Error()
+	f.retry = append(f.retry, retry...)
+}
+
+// fetch reads, in one snapshot, the log after pos (and the seqs of its
+// gaps), then the rows of the changed keys as they are now: the newest
+// state wins, versions decide what memory takes. retry names alarms to
+// read whatever the log says.
+func (f *Follower) fetch(ctx context.Context, conn *pgx.Conn, pos position, retry []string) (fetched, error) {
+	var r fetched
+	bad := func(e *RowError) error { r.rejected = append(r.rejected, e); return nil }
+	err := pgx.BeginTxFunc(ctx, conn, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		var err error
+		if r.page, err = readChanges(ctx, tx, pos.gaps, pos.high, f.o.Batch); err != nil {
+			return err
+		}
+		if len(r.page.Changes) == 0 && len(retry) == 0 {
+			return nil
+		}
+		keys := collectKeys(r.page.Changes, retry)
+		if r.ext.Parts, err = partsByCode(ctx, tx, keys.codes("parts"), bad); err != nil {
+			return err
+		}
+		if r.ext.Grids, err = gridsByCode(ctx, tx, keys.codes("grids"), bad); err != nil {
+			return err
+		}
+		// Codes logged but no longer stored were deleted (rows that did
+		// not decode are stored: memory keeps what it has).
+		if codes := keys.codes("parts"); len(codes) > len(r.ext.Parts) {
+			found := make(map[parts.Code]bool, len(r.ext.Parts)+len(r.rejected))
+			for i := range r.ext.Parts {
+				found[r.ext.Parts[i].Code] = true
+			}
+			for _, e := range r.rejected {
+				if c, err := parts.ParseCode(e.Key); err == nil && e.Table == "parts" {
+					found[c] = true
+				}
+			}
+			for _, code := range codes {
+				if c, err := parts.ParseCode(code); err == nil && !found[c] {
+					r.ext.DeletedParts = append(r.ext.DeletedParts, c)
+				}
+			}
+		}
+		if codes := keys.codes("grids"); len(codes) > len(r.ext.Grids) {
+			found := make(map[string]bool, len(r.ext.Grids)+len(r.rejected))
+			for i := range r.ext.Grids {
+				found[string(r.ext.Grids[i].Code)] = true
+			}
+			for _, e := range r.rejected {
+				found[e.Key] = true
+			}
+			for _, code := range codes {
+				if c, err := grid.ParseCode(code); err == nil && !found[code] {
+					r.ext.DeletedGrids = append(r.ext.DeletedGrids, c)
+				}
+			}
+		}
+		return readRecords(ctx, tx, keys, &r.ext.Records, bad)
+	})
+	return r, err
+}
+
+// applyFetched applies a read and moves the position past it; high is the
+// position the read started from.
+func (f *Follower) applyFetched(ctx context.Context, r fetched, high int64) {
 	var res twin.ExternalResult
-	if len(page.Changes) > 0 {
-		res = f.apply.ApplyExternal(ctx, ext)
+	if len(r.page.Changes) > 0 || !r.ext.Records.IsZero() {
+		res = f.apply.ApplyExternal(ctx, r.ext)
 	}
 	now := time.Now()
-	for _, r := range rejected {
-		f.o.Logger.Warn("change feed: a stored row cannot be read; memory keeps its old state", "table", r.Table, "key", r.Key, "err", r)
+	for _, e := range r.rejected {
+		f.o.Logger.Warn("change feed: a stored row cannot be read; memory keeps its old state", "table", e.Table, "key", e.Key, "err", e)
 	}
 	for _, e := range res.Errors {
 		f.o.Logger.Warn("change feed: a stored row is not valid; memory keeps its old state", "err", e)
 	}
+	page := &r.page
 	if f.o.Observe != nil {
 		for _, c := range page.Changes {
 			f.o.Observe(now.Sub(c.At))
@@ -381,15 +451,10 @@ func (f *Follower) sync(ctx context.Context, conn *pgx.Conn) (full bool, err err
 
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, c := range page.Changes {
-		f.pass(c.Seq, page.XMax)
-	}
-	// A gap whose transactions have all ended since it was found, and
-	// that this read did not fill, never fills: they rolled back.
-	f.gaps = slices.DeleteFunc(f.gaps, func(g Gap) bool { return page.XMin >= g.XMax })
-	full = len(page.Changes) >= f.o.Batch
+	f.pos.advance(page)
+	f.retry = append(f.retry, res.Pending...)
 	st := &f.status
-	st.Position, st.Gaps, st.Newest = f.high, len(f.gaps), max(page.Newest, f.high)
+	st.Position, st.Gaps, st.Newest = f.pos.high, len(f.pos.gaps), max(page.Newest, f.pos.high)
 	st.Lag = st.Newest - st.Position
 	st.LagSeconds = 0
 	if st.Lag > 0 && len(page.Changes) > 0 {
@@ -397,12 +462,11 @@ func (f *Follower) sync(ctx context.Context, conn *pgx.Conn) (full bool, err err
 	}
 	st.Applied += uint64(res.Applied)
 	st.Skipped += uint64(res.Skipped)
-	st.Rejected += uint64(res.Rejected + len(rejected))
+	st.Rejected += uint64(res.Rejected + len(r.rejected))
 	st.LastRead = now
 	st.Error = ""
 	if page.Pruned > high && !st.Stale {
 		st.Stale = true
 		f.o.Logger.Error("change feed: the log was pruned past this replica's position; restart it to reload", "position", high, "pruned_through", page.Pruned)
 	}
-	return full, nil
 }

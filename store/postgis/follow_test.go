@@ -9,7 +9,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"citytwin/incidents"
 	"citytwin/parts"
+	"citytwin/sensors"
 	"citytwin/store/postgis"
 	"citytwin/twin"
 )
@@ -247,4 +249,109 @@ func mustCode(t *testing.T, c parts.Code, serial uint32) parts.Code {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestFollowerAppliesRecords: sensors, alarms, cases, departments, the
+// responsibility table and the calendar written through replica A reach
+// replica B through the log, and back; edits and deletes by hand too.
+func TestFollowerAppliesRecords(t *testing.T) {
+	s, conn, a, fa, live, _ := followCity(t, 300)
+	ctx := context.Background()
+	refB := &twinRef{}
+	fb, err := s.NewFollower(ctx, refB, postgis.FollowOptions{Batch: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := twin.Open(ctx, s, twin.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refB.t = b
+	admin := incidents.Actor{Name: "admin", Role: incidents.RoleAdmin}
+
+	// A sensor on A, on a component of a class its kind is made for.
+	var sensor sensors.Sensor
+	for _, p := range live {
+		for _, k := range sensors.Kinds() {
+			if sensor.ID == "" && slices.Contains(k.Classes, p.Class) && len(k.Rules) > 0 && k.Rules[0].Above != nil {
+				sensor = sensors.Sensor{ID: "rec-1", Kind: k.Kind, Code: p.Code, Rules: k.Rules[:1]}
+			}
+		}
+	}
+	if sensor.ID == "" {
+		t.Fatal("no component takes a sensor with an above threshold")
+	}
+	if _, err := a.PutSensors(ctx, []sensors.Sensor{sensor}, nil, admin); err != nil {
+		t.Fatal(err)
+	}
+	high := *sensor.Rules[0].Above + 100
+	if r := a.NewIngester().Ingest(ctx, []sensors.Reading{{Sensor: sensor.ID, Value: high, Time: time.Now()}}); r.Raised != 1 || r.Err != nil {
+		t.Fatalf("raise on A: %+v", r)
+	}
+	var cs []incidents.Case
+	a.Cases().All(func(c incidents.Case) bool { cs = append(cs, c); return true })
+	if len(cs) != 1 {
+		t.Fatalf("%d cases on A, want 1", len(cs))
+	}
+	dept, err := a.PutDepartment(ctx, incidents.Department{Code: "510104-FEED", Name: "feed"}, 0, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.PutResponsibility(ctx, incidents.Responsibility{District: "*", Type: incidents.TypeEvent, Class: "0505", Dept: dept.Code}, admin); err != nil {
+		t.Fatal(err)
+	}
+	cal := incidents.DefaultCalendar()
+	cal.Holidays = []string{"2026-12-31"}
+	if _, err := a.SetCalendar(ctx, cal, admin); err != nil {
+		t.Fatal(err)
+	}
+
+	syncAll(t, fb)
+	if got, _, ok := b.Sensors().Get(sensor.ID); !ok || got.Code != sensor.Code {
+		t.Fatalf("sensor on B: %+v %v", got, ok)
+	}
+	if open := b.Sensors().Alarms(sensor.ID); len(open) != 1 {
+		t.Fatalf("open alarms on B: %+v", open)
+	}
+	k, err := b.Cases().Get(cs[0].ID)
+	if err != nil || k.Version != cs[0].Version {
+		t.Fatalf("case on B: %+v %v", k, err)
+	}
+	if _, err := b.Departments().Get(dept.Code); err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := b.Responsibilities().Get("*", incidents.ClassKey(incidents.TypeEvent, "0505")); !ok || r.Dept != dept.Code {
+		t.Fatalf("responsibility on B: %+v %v", r, ok)
+	}
+	if got := b.Calendar(); !slices.Equal(got.Holidays, cal.Holidays) {
+		t.Fatalf("calendar on B: %+v", got)
+	}
+
+	// B acts on A's case; A hears of it.
+	acted, err := b.Act(ctx, k.ID, incidents.ActionAccept, "on my way", "", k.Version, incidents.Actor{Name: "w", Role: incidents.RoleDepartment, Dept: k.Dept})
+	if err != nil {
+		t.Fatalf("act on B: %v", err)
+	}
+	syncAll(t, fa)
+	if got, _ := a.Cases().Get(k.ID); got.Version != acted.Version || got.State != acted.State {
+		t.Fatalf("case on A after B acted: %s v%d, want %s v%d", got.State, got.Version, acted.State, acted.Version)
+	}
+
+	// By hand: a case's body edited (its version bumped), a sensor deleted.
+	if _, err := conn.Exec(ctx, `UPDATE cases SET body = jsonb_set(body, '{description}', '"by psql"') WHERE id = $1`, string(k.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `DELETE FROM sensors WHERE id = $1`, string(sensor.ID)); err != nil {
+		t.Fatal(err)
+	}
+	syncAll(t, fb)
+	if got, _ := b.Cases().Get(k.ID); got.Description != "by psql" || got.Version != acted.Version+1 {
+		t.Errorf("case on B after a psql UPDATE: %q v%d", got.Description, got.Version)
+	}
+	if _, _, ok := b.Sensors().Get(sensor.ID); ok {
+		t.Error("a sensor deleted by hand is still on B")
+	}
+	if st := fb.Status(); st.Lag != 0 || st.Rejected != 0 {
+		t.Errorf("B's feed: %+v", st)
+	}
 }
