@@ -14,5 +14,5 @@ go vet ./...
 go test -count=1 -timeout 30m ./... "$@"
 echo "scripts/test.sh: the concurrent packages under the race detector" >&2
 go test -race -count=1 -timeout 20m ./sensors/ ./incidents/ ./twin/ ./mqtt/ ./parts/ ./spatial/ ./tiles/ ./app/ ./tokens/
-echo "scripts/test.sh: fuzzing every target for ${FUZZTIME:-2s}" >&2
-FUZZTIME="${FUZZTIME:-2s}" scripts/fuzz.sh
+echo "scripts/test.sh: fuzzing every target for ${FUZZTIME:-1s}" >&2
+FUZZTIME="${FUZZTIME:-1s}" scripts/fuzz.sh
