@@ -24,22 +24,23 @@ type intakeRes struct {
 	err    error
 }
 
-// maxGroup is the most reports committed in one transaction.
+// maxGroup is the most writes committed in one transaction.
 const maxGroup = 256
 
-// groupCommit runs requests in batches on one goroutine of its own,
-// started with the first request: every request that arrives while a batch
-// is being committed joins the next one.
-type groupCommit struct {
+// groupCommit runs requests in batches on a goroutine of its own, started
+// with the first request: every request that arrives while a batch is
+// being committed joins the next one. The zero value is ready to use.
+type groupCommit[R any] struct {
 	once sync.Once
-	ch   chan *intakeReq
+	ch   chan R
 }
 
-func (g *groupCommit) submit(req *intakeReq, run func([]*intakeReq)) {
+// submit queues req for run, which gets it in a batch.
+func (g *groupCommit[R]) submit(req R, run func([]R)) {
 	g.once.Do(func() {
-		g.ch = make(chan *intakeReq, maxGroup)
+		g.ch = make(chan R, maxGroup)
 		go func() {
-			batch := make([]*intakeReq, 0, maxGroup)
+			batch := make([]R, 0, maxGroup)
 			for first := range g.ch {
 				batch = append(batch[:0], first)
 			more:

@@ -88,9 +88,10 @@ type live struct {
 	at  map[sensors.ID]orb.Point
 	ix  spatial.Index[sensors.ID]
 
-	checkpoint time.Time // statuses newer than this are not stored yet (under wmu)
+	cpmu       sync.Mutex // serialises checkpoints of the last readings
+	checkpoint time.Time  // statuses newer than this are not stored yet (under cpmu)
 
-	intake groupCommit // reports committed together
+	intake groupCommit[*intakeReq] // reports committed together
 }
 
 func newLive(t *Twin, o Options) *live {

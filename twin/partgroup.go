@@ -2,7 +2,6 @@ package twin
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"citytwin/parts"
@@ -23,37 +22,12 @@ type partRes struct {
 	err error
 }
 
-// partGroup commits the component writes that arrive together in one
-// store transaction, on a goroutine of its own started with the first.
-type partGroup struct {
-	once sync.Once
-	ch   chan *partReq
-}
-
-// submitParts runs a write through the group commit and waits for it.
+// submitParts runs a write of components through the group commit
+// (component writes that arrive together are stored in one transaction)
+// and waits for it.
 func (t *Twin) submitParts(ctx context.Context, build func(cur lookup) ([]PartChange, error), check PartCheck) ([]parts.Part, error) {
-	g := &t.partGroup
-	g.once.Do(func() {
-		g.ch = make(chan *partReq, maxGroup)
-		go func() {
-			batch := make([]*partReq, 0, maxGroup)
-			for first := range g.ch {
-				batch = append(batch[:0], first)
-			more:
-				for len(batch) < maxGroup {
-					select {
-					case r := <-g.ch:
-						batch = append(batch, r)
-					default:
-						break more
-					}
-				}
-				t.partBatch(batch)
-			}
-		}()
-	})
 	req := &partReq{ctx: ctx, build: build, check: check, done: make(chan partRes, 1)}
-	g.ch <- req
+	t.partGroup.submit(req, t.partBatch)
 	res := <-req.done
 	return res.out, res.err
 }

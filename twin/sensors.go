@@ -248,26 +248,35 @@ func (t *Twin) Checkpoint(ctx context.Context) error {
 }
 
 func (t *Twin) checkpointStatuses(ctx context.Context, now time.Time, force bool) error {
-	t.wmu.Lock()
-	defer t.wmu.Unlock()
 	l := t.live
+	l.cpmu.Lock()
+	defer l.cpmu.Unlock()
 	if !force && now.Sub(l.checkpoint) < l.opts.CheckpointEvery {
 		return nil
 	}
 	since := l.checkpoint
-	var b Batch
+	var sts []sensors.Status
 	l.sens.Each(func(_ sensors.Sensor, st sensors.Status) bool {
 		if st.Time.After(since) || (!st.Time.IsZero() && st.Time.Equal(since)) {
-			b.Statuses = append(b.Statuses, st)
+			sts = append(sts, st)
 		}
 		return true
 	})
-	if err := t.write(ctx, b); err != nil {
-		return err
+	// Not under the write mutex, and in small transactions: last readings
+	// are not versioned records, and alarms and cases must not wait behind
+	// a hundred thousand of them.
+	for lo := 0; lo < len(sts); lo += checkpointChunk {
+		if err := t.write(ctx, Batch{Statuses: sts[lo:min(lo+checkpointChunk, len(sts))]}); err != nil {
+			return err
+		}
 	}
 	l.checkpoint = now
 	return nil
 }
+
+// checkpointChunk is how many last readings one transaction of a
+// checkpoint writes.
+const checkpointChunk = 100
 
 // applyAlarms persists raised and cleared alarms with the cases they open
 // or update, then applies them: the sensor side of the single write path.

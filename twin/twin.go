@@ -39,8 +39,8 @@ type Twin struct {
 	recs Records // nil: the store keeps no sensors or cases (ErrReadOnly)
 	live *live   // sensors, alarms, cases, departments
 
-	wmu       sync.Mutex // serialises the write path
-	partGroup partGroup  // component writes committed together
+	wmu       sync.Mutex            // serialises the write path
+	partGroup groupCommit[*partReq] // component writes committed together
 
 	lmu       sync.RWMutex
 	listeners []func(Change)

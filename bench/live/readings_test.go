@@ -137,7 +137,13 @@ func BenchmarkReadings(b *testing.B) {
 		start := time.Now()
 		var buf []byte
 		for m := range msgs {
-			now := start.Add(time.Duration(m) * time.Millisecond) // distinct, increasing times per sensor
+			// Closed loop: at most 500 messages ahead of the evaluation, so
+			// the broker's queue for the subscriber (max_queued_messages,
+			// 1,000 by default) never overflows and drops.
+			for uint64(m*batch) > tw.Sensors().Counts().Evaluated-base+500*uint64(batch) {
+				time.Sleep(100 * time.Microsecond)
+			}
+			now := time.Now() // a sensor comes round every nSensors/batch messages: increasing times
 			buf = batchPayload(buf, ids, m*batch, batch, 10, now)
 			window <- pub.Publish(topic, 1, false, slices.Clone(buf))
 		}

@@ -8,45 +8,24 @@ import (
 	"os"
 	"slices"
 
+	"citytwin/app"
 	"citytwin/grid"
 	"citytwin/parts"
 	"citytwin/store/gpkg"
 	"citytwin/store/postgis"
-	"citytwin/tokens"
-	"citytwin/twin"
 )
 
-// cityStore is what the commands need of a store: the twin's persistence
-// and the API tokens. store/gpkg and store/postgis both are one.
-type cityStore interface {
-	twin.Store
-	tokens.Store
-}
-
 // openStore opens the GeoPackage at data, or, when pg is set, the PostGIS
-// database at pg (migrating its tables). close releases it.
-func openStore(ctx context.Context, data, pg string) (st cityStore, close func(), err error) {
+// database at pg, migrated (app.OpenStore); exactly one must be given.
+// close releases it.
+func openStore(ctx context.Context, data, pg string) (st app.Store, close func(), err error) {
 	switch {
 	case pg != "" && data != "":
 		return nil, nil, fmt.Errorf("%w: give --data FILE or --pg URL, not both", errUsage)
-	case pg != "":
-		s, err := postgis.Open(ctx, pg)
-		if err != nil {
-			return nil, nil, err
-		}
-		if err := s.Migrate(ctx); err != nil {
-			s.Close()
-			return nil, nil, err
-		}
-		return s, s.Close, nil
-	case data != "":
-		s, err := gpkg.Open(ctx, data)
-		if err != nil {
-			return nil, nil, err
-		}
-		return s, func() { _ = s.Close() }, nil
+	case pg == "" && data == "":
+		return nil, nil, fmt.Errorf("%w: give --data FILE or --pg URL", errUsage)
 	}
-	return nil, nil, fmt.Errorf("%w: give --data FILE or --pg URL", errUsage)
+	return app.OpenStore(ctx, data, pg)
 }
 
 // runCopy copies a GeoPackage city into an empty PostGIS database, the way
