@@ -51,6 +51,7 @@ type Publisher struct {
 	client    paho.Client
 	closed    atomic.Bool
 	done      chan struct{} // closed by Close: stops redial
+	rmu       sync.Mutex    // orders redialing.Add after Close's Wait
 	redialing sync.WaitGroup
 	published atomic.Uint64
 	failed    atomic.Uint64
@@ -95,6 +96,11 @@ func NewPublisher(ctx context.Context, o PublisherOptions) (*Publisher, error) {
 	p := &Publisher{o: o, done: make(chan struct{})}
 	opts.SetConnectionLostHandler(func(_ paho.Client, err error) {
 		log.Warn("mqtt: publisher connection lost, reconnecting", "broker", o.Broker, "client", o.ClientID, "error", err)
+		p.rmu.Lock()
+		defer p.rmu.Unlock()
+		if p.closed.Load() {
+			return
+		}
 		p.redialing.Add(1)
 		go p.redial()
 	})
@@ -185,9 +191,12 @@ func (p *Publisher) Stats() PublisherStats {
 
 // Close disconnects, waiting up to 250 ms for messages in flight.
 func (p *Publisher) Close() {
+	p.rmu.Lock()
 	if p.closed.Swap(true) {
+		p.rmu.Unlock()
 		return
 	}
+	p.rmu.Unlock()
 	close(p.done)
 	p.redialing.Wait()
 	p.client.Disconnect(250)
