@@ -110,14 +110,16 @@ func (s *Store) Write(ctx context.Context, b twin.Batch) error {
 				return wrap("put alarm "+a.ID, err)
 			}
 		}
+		// Last readings, cases and (below) notifications are sent in one
+		// pipeline each: one round trip however many rows, the hot paths
+		// of checkpoints and intake.
+		var pipe pipeline
 		for _, st := range b.Statuses {
 			body, err := json.Marshal(st)
 			if err != nil {
 				return recordErr("sensor_status", string(st.Sensor), err)
 			}
-			if _, err := tx.Exec(ctx, upsertStatus, string(st.Sensor), ts(st.Time), body); err != nil {
-				return wrap("put sensor status "+string(st.Sensor), err)
-			}
+			pipe.queue("put sensor status "+string(st.Sensor), upsertStatus, string(st.Sensor), ts(st.Time), body)
 		}
 		for _, v := range b.Cases {
 			c := v.Value
@@ -127,9 +129,17 @@ func (s *Store) Write(ctx context.Context, b twin.Batch) error {
 			}
 			args := []any{string(c.ID), version(c.Version), string(c.State), c.Dept, c.Class, codeText(c.Code.String(), c.Code == 0),
 				c.Grid, string(c.Source), c.Problem, ts(c.Reported), ts(c.Due), ts(c.Closed), body, c.Location[0], c.Location[1]}
-			if err := w.cond("cases", "id = $1", []any{string(c.ID)}, v.Prev, insertCase, updateCase, args); err != nil {
-				return err
+			q := insertCase
+			if v.Prev != 0 {
+				q = updateCase
+				args = append(args, version(v.Prev))
 			}
+			pipe.queueCond("put cases "+string(c.ID), q, args, func() error {
+				return w.conflict("cases", "id = $1", []any{string(c.ID)}, v.Prev)
+			})
+		}
+		if err := pipe.run(ctx, tx); err != nil {
+			return err
 		}
 		for _, v := range b.Departments {
 			d := v.Value
@@ -174,17 +184,16 @@ func (s *Store) Write(ctx context.Context, b twin.Batch) error {
 				return wrap("put calendar", err)
 			}
 		}
+		var notes pipeline
 		for _, n := range b.Notifications {
 			body, err := json.Marshal(n)
 			if err != nil {
 				return recordErr("notifications", n.ID, err)
 			}
-			if _, err := tx.Exec(ctx, insertNotification, n.ID, string(n.Case), n.Dept, n.Channel, n.Target, n.State,
-				n.Attempts, ts(n.Next), n.Created.UTC(), body); err != nil {
-				return wrap("put notification "+n.ID, err)
-			}
+			notes.queue("put notification "+n.ID, insertNotification, n.ID, string(n.Case), n.Dept, n.Channel, n.Target, n.State,
+				n.Attempts, ts(n.Next), n.Created.UTC(), body)
 		}
-		return nil
+		return notes.run(ctx, tx)
 	})
 }
 
