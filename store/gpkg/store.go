@@ -442,6 +442,19 @@ func (s *Store) LoadDivisions(ctx context.Context, fn func(d grid.Division) erro
 // write runs fn in one transaction, serialized with every other write:
 // all of it is stored, or nothing.
 func (s *Store) write(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+	return s.writeSync(ctx, what, true, fn)
+}
+
+// writeRelaxed is write for what may be lost on a power failure without
+// breaking a promise (the outbox's claims and delivery marks: a lost one
+// means one more delivery, which at-least-once allows; the last readings):
+// its commit does not wait for the disk (synchronous=NORMAL in WAL mode;
+// the next synchronous commit makes it durable too).
+func (s *Store) writeRelaxed(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+	return s.writeSync(ctx, what, false, fn)
+}
+
+func (s *Store) writeSync(ctx context.Context, what string, full bool, fn func(tx *sql.Tx) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -454,7 +467,24 @@ func (s *Store) write(ctx context.Context, what string, fn func(tx *sql.Tx) erro
 		}
 		s.wal = mode == "wal"
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	var tx *sql.Tx
+	var err error
+	if full {
+		tx, err = s.db.BeginTx(ctx, nil)
+	} else {
+		conn, cerr := s.db.Conn(ctx)
+		if cerr != nil {
+			return fmt.Errorf("gpkg: %s in %s: %w", what, s.path, cerr)
+		}
+		defer func() {
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = FULL`)
+			conn.Close()
+		}()
+		if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
+			return fmt.Errorf("gpkg: %s in %s: %w", what, s.path, err)
+		}
+		tx, err = conn.BeginTx(ctx, nil)
+	}
 	if err != nil {
 		return fmt.Errorf("gpkg: %s in %s: %w", what, s.path, err)
 	}
