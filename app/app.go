@@ -30,6 +30,7 @@ type App struct {
 	API      *api.Server
 	Notifier *Notifier
 	mq       *mqttSide
+	alarms   alarmCounters
 	replica  *replica
 
 	tilesReady chan struct{}
@@ -98,6 +99,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		pub = a.mq.pub
 	}
 	a.Notifier = NewNotifier(st, pub, log, cfg.Now)
+	a.alarms = newAlarmCounters()
+	a.Twin.OnChange(a.alarms.follow)
 	a.Twin.OnChange(func(c twin.Change) {
 		if c.NewCase != nil && (c.OldCase == nil || c.OldCase.State != c.NewCase.State) {
 			a.Notifier.Kick()

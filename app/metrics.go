@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"citytwin/mqtt"
+	"citytwin/twin"
 )
 
 // registerMetrics adds the notifier's and MQTT's counts to /metrics.
@@ -39,29 +40,43 @@ func (a *App) registerMetrics(r prometheus.Registerer) error {
 					return 0
 				}),
 			counter("citytwin_mqtt_messages_total", "MQTT messages received on the readings topics.", stat(func(s mqtt.Stats) uint64 { return s.Messages })),
-			counter("citytwin_mqtt_readings_accepted_total", "Readings decoded from MQTT and handed to the rules.", stat(func(s mqtt.Stats) uint64 { return s.Accepted })),
-			counter("citytwin_mqtt_rejected_total", "MQTT messages or readings refused (malformed, too large, bad value...).", stat(func(s mqtt.Stats) uint64 { return s.RejectedTotal() })),
 			counter("citytwin_mqtt_reconnects_total", "Reconnections of the readings subscriber.", stat(func(s mqtt.Stats) uint64 { return s.Reconnects })),
 			gauge("citytwin_mqtt_queue_depth", "MQTT messages waiting for the workers.", stat(func(s mqtt.Stats) uint64 { return uint64(s.QueueDepth) })),
 		)
-		ic := m.counter
-		cs = append(cs,
-			counter("citytwin_sensor_readings_evaluated_total", "Readings evaluated against their sensor's rules (MQTT).", func() float64 {
-				ic.mu.Lock()
-				defer ic.mu.Unlock()
-				return float64(ic.accepted)
-			}),
-			counter("citytwin_alarms_raised_total", "Alarms raised by readings (MQTT).", func() float64 {
-				ic.mu.Lock()
-				defer ic.mu.Unlock()
-				return float64(ic.raised)
-			}),
-		)
+		cs = append(cs, m.accepted, m.rejected)
 	}
+	cs = append(cs, a.alarms.raised, a.alarms.cleared)
 	for _, c := range cs {
 		if err := r.Register(c); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// alarmCounters count alarms raised and cleared, whatever brought the
+// reading (MQTT, POST /readings, a silence sweep): fed by the twin's
+// changes.
+type alarmCounters struct {
+	raised, cleared prometheus.Counter
+}
+
+func newAlarmCounters() alarmCounters {
+	return alarmCounters{
+		raised:  prometheus.NewCounter(prometheus.CounterOpts{Name: "citytwin_alarms_raised_total", Help: "Alarms raised (and stored)."}),
+		cleared: prometheus.NewCounter(prometheus.CounterOpts{Name: "citytwin_alarms_cleared_total", Help: "Alarms cleared (and stored)."}),
+	}
+}
+
+// follow counts the alarm changes of c.
+func (ac alarmCounters) follow(c twin.Change) {
+	if c.Alarm == nil {
+		return
+	}
+	switch c.Op {
+	case twin.OpAdd:
+		ac.raised.Inc()
+	case twin.OpRetire:
+		ac.cleared.Inc()
+	}
 }

@@ -10,6 +10,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"citytwin/api"
 	"citytwin/mqtt"
 	"citytwin/sensors"
 	"citytwin/twin"
@@ -29,20 +32,24 @@ type mqttSide struct {
 	tw     *twin.Twin
 	pub    *lazyPublisher
 
-	mu      sync.Mutex
-	sub     *mqtt.Subscriber
-	rawPub  *mqtt.Publisher
-	cancel  context.CancelFunc
-	done    chan struct{}
-	ingest  sync.Pool
-	counter *ingestCounter
+	mu     sync.Mutex
+	sub    *mqtt.Subscriber
+	rawPub *mqtt.Publisher
+	cancel context.CancelFunc
+	done   chan struct{}
+	ingest sync.Pool
+	// accepted and rejected count the readings of MQTT (source "mqtt"):
+	// the same metric family as POST /readings'.
+	accepted prometheus.Counter
+	rejected *prometheus.CounterVec
 }
 
 func newMQTTSide(ctx context.Context, cfg MQTTConfig, listen string, tw *twin.Twin, log *slog.Logger) (*mqttSide, error) {
 	if cfg.Off {
 		return nil, nil
 	}
-	m := &mqttSide{cfg: cfg, url: cfg.URL, log: log, tw: tw, pub: &lazyPublisher{}, counter: &ingestCounter{}}
+	m := &mqttSide{cfg: cfg, url: cfg.URL, log: log, tw: tw, pub: &lazyPublisher{}}
+	m.accepted, m.rejected = api.ReadingCounters("mqtt")
 	m.ingest.New = func() any { return tw.NewIngester() }
 	if m.url == "" {
 		b, err := mqtt.StartBroker(ctx, cfg.BrokerAddr)
@@ -128,14 +135,17 @@ func (m *mqttSide) HandleReadings(rs []sensors.Reading) {
 	in := m.ingest.Get().(*twin.Ingester)
 	res := in.Ingest(context.Background(), rs)
 	m.ingest.Put(in)
-	m.counter.add(res)
+	m.accepted.Add(float64(res.Accepted))
+	for reason, n := range res.Rejected {
+		m.rejected.WithLabelValues(reason).Add(float64(n))
+	}
 	if res.Err != nil {
 		m.log.Warn("alarms not stored", "err", res.Err)
 	}
 }
 
 // Rejected counts a message the subscriber refused.
-func (m *mqttSide) Rejected(reason string) { m.counter.reject(reason) }
+func (m *mqttSide) Rejected(reason string) { m.rejected.WithLabelValues(reason).Inc() }
 
 // Stats returns the subscriber's counts (zero before it connects).
 func (m *mqttSide) Stats() (mqtt.Stats, bool) {
@@ -183,34 +193,4 @@ func (l *lazyPublisher) Publish(ctx context.Context, topic string, payload []byt
 		return errNoBroker
 	}
 	return p.Publish(ctx, topic, payload)
-}
-
-// ingestCounter counts what the MQTT readings did, for /metrics.
-type ingestCounter struct {
-	mu                        sync.Mutex
-	accepted, raised, cleared uint64
-	rejected                  map[string]uint64
-}
-
-func (c *ingestCounter) add(r twin.IngestResult) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.accepted += uint64(r.Accepted)
-	c.raised += uint64(r.Raised)
-	c.cleared += uint64(r.Cleared)
-	for k, v := range r.Rejected {
-		if c.rejected == nil {
-			c.rejected = make(map[string]uint64)
-		}
-		c.rejected[k] += uint64(v)
-	}
-}
-
-func (c *ingestCounter) reject(reason string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.rejected == nil {
-		c.rejected = make(map[string]uint64)
-	}
-	c.rejected[reason]++
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -195,9 +196,51 @@ func TestSensorsOverMQTT(t *testing.T) {
 			if p, _ := e.data["properties"].(map[string]any); p["ruleKind"] != "silence" {
 				t.Errorf("silence alarm %v", e.data)
 			}
+			// Bad input is counted per source and reason in /metrics.
+			pub(prefix+"/readings/gas", `{"value":"high"}`)
+			pub(prefix+"/readings/nobody", `{"value":1}`)
+			deadline = time.Now().Add(5 * time.Second)
+			for {
+				body := metrics(t, hs.URL)
+				ok := strings.Contains(body, `citytwin_readings_rejected_total{reason="bad_value",source="mqtt"} 1`) &&
+					strings.Contains(body, `citytwin_readings_rejected_total{reason="unknown_sensor",source="mqtt"} 1`) &&
+					strings.Contains(body, `citytwin_readings_accepted_total{source="mqtt"} 14`) &&
+					strings.Contains(body, "citytwin_alarms_raised_total 2") && strings.Contains(body, "citytwin_alarms_cleared_total 1")
+				if ok {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("/metrics lacks the readings and alarm counts:\n%s", grepLines(body, "citytwin_readings_", "citytwin_alarms_"))
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
 			if n := a.Twin.Cases().Len(); n != 1 {
 				t.Errorf("%d cases, want 1 (both alarms are on one cover: one case per component and problem kind)", n)
 			}
 		})
 	}
+}
+
+func metrics(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// grepLines returns the lines of s that start with one of prefixes.
+func grepLines(s string, prefixes ...string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		for _, p := range prefixes {
+			if strings.HasPrefix(l, p) {
+				out = append(out, l)
+			}
+		}
+	}
+	return strings.Join(out, "\n")
 }
