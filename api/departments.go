@@ -121,7 +121,6 @@ func (a *caseAPI) putDepartment(c echo.Context) error {
 		return badInput("code", "%q differs from the path's %q", clipString(d.Code), clipString(code))
 	}
 	d.Code = code
-	_, missing := a.twin.Departments().Get(code)
 	var out incidents.Department
 	err = a.timeWrite("put_department", func() (err error) {
 		out, err = a.twin.PutDepartment(c.Request().Context(), d, ifv, actorOf(who))
@@ -131,7 +130,7 @@ func (a *caseAPI) putDepartment(c echo.Context) error {
 		return err
 	}
 	status := http.StatusOK
-	if missing != nil {
+	if out.Version == 1 { // decided by the write itself, not a read before it
 		status = http.StatusCreated
 		c.Response().Header().Set(echo.HeaderLocation, "/departments/"+code)
 	}

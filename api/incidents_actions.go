@@ -1,8 +1,6 @@
 package api
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -47,10 +45,8 @@ func (a *caseAPI) actIncident(c echo.Context) error {
 		return err
 	}
 	var ab actionBody
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&ab); err != nil {
-		return badInput("body", "want {\"action\": ..., \"note\": ..., \"dept\": ..., \"media\": [...]}: %s", jsonErrText(err))
+	if err := decodeStrict(body, `want {"action": ..., "note": ..., "dept": ..., "media": [...]}`, &ab); err != nil {
+		return err
 	}
 	act, err := incidents.ParseAction(ab.Action)
 	if err != nil {

@@ -81,7 +81,8 @@ func (r *representatives) get() []parts.Code {
 		}
 		return n < 3
 	})
-	r.codes = r.codes[:0]
+	// A new slice: callers read the one they were given outside the lock.
+	r.codes = nil
 	for k := range found {
 		if has[k] {
 			r.codes = append(r.codes, found[k])

@@ -161,7 +161,7 @@ func TestOpen311Errors(t *testing.T) {
 		}, 422, "location"},
 		"unknown request": {func() *httptest.ResponseRecorder {
 			return c.do(t, req{path: "/open311/v2/requests/C20260101-0000000000.json", token: "insp"})
-		}, 404, ""},
+		}, 404, "C20260101-0000000000"},
 		"xml": {func() *httptest.ResponseRecorder {
 			return c.do(t, req{path: "/open311/v2/requests/C20260101-0000000000.xml", token: "insp"})
 		}, 400, "json"},

@@ -211,8 +211,9 @@ func (t *Twin) notificationsLocked(c incidents.Case, now time.Time) ([]incidents
 
 // caseAlarmsLocked adds to b the cases that alarm transitions open or
 // update: one open case per component and problem (the sensor kind); a
-// repeat or a second alarm on the same component adds to it.
-func (t *Twin) caseAlarmsLocked(ctx context.Context, b *Batch, ts []sensors.Transition, now time.Time) error {
+// repeat or a second alarm on the same component adds to it. An alarm whose
+// case cannot be routed (its component is gone) stands on its own.
+func (t *Twin) caseAlarmsLocked(ctx context.Context, b *Batch, ts []sensors.Transition, now time.Time) {
 	l := t.live
 	touched := map[string]int{} // problem -> index in b.Cases
 	for _, tr := range ts {
@@ -262,7 +263,6 @@ func (t *Twin) caseAlarmsLocked(ctx context.Context, b *Batch, ts []sensors.Tran
 			b.Cases[i].Value = c
 		}
 	}
-	return nil
 }
 
 // alarmCaseLocked opens the case of a raised alarm on its component.

@@ -137,12 +137,20 @@ func (t *Twin) intakeLocked(batch []*intakeReq) bool {
 func (t *Twin) mergeTargetLocked(b *Batch, at map[incidents.ID]int, c incidents.Case, now time.Time) (int, bool) {
 	l := t.live
 	since := now.Add(-l.opts.MergeWindow)
+	// The batch's cases by the rule of Book.Near: the nearest open case of
+	// the type and class, reported after since, within the distance.
+	best, bestD := -1, l.opts.MergeDistance
 	for j := range b.Cases {
 		o := &b.Cases[j].Value
-		if o.Type == c.Type && o.Class == c.Class && o.State.Open() && !o.Reported.Before(since) &&
-			geo.Distance(o.Location, c.Location) <= l.opts.MergeDistance {
-			return j, true
+		if o.Type != c.Type || o.Class != c.Class || !o.State.Open() || !o.Reported.After(since) {
+			continue
 		}
+		if d := geo.Distance(o.Location, c.Location); d <= bestD {
+			best, bestD = j, d
+		}
+	}
+	if best >= 0 {
+		return best, true
 	}
 	open, ok := l.cases.Near(c.Location, c.Type, c.Class, l.opts.MergeDistance, since)
 	if !ok {

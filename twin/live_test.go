@@ -276,3 +276,47 @@ func TestReportRoutesAndMerges(t *testing.T) {
 		t.Fatalf("dispatch of a closed case: %v", err)
 	}
 }
+
+// TestRebindFailsWhole: a batch that would clear a sensor's alarms by
+// changing its rules but fails on a later record leaves the alarm as it
+// was (open, and cleared by the next low reading); a batch that succeeds
+// clears it.
+func TestRebindFailsWhole(t *testing.T) {
+	c := &clock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+	tw, st := openAt(t, city(t), c)
+	defer st.Close()
+	ctx := context.Background()
+	cover := firstOf(t, tw, 111)
+	if _, err := tw.PutSensors(ctx, []sensors.Sensor{gasSensor("g1", cover.Code)}, nil, admin); err != nil {
+		t.Fatal(err)
+	}
+	in := tw.NewIngester()
+	read := func(v float64) twin.IngestResult {
+		c.t = c.t.Add(time.Second)
+		return in.Ingest(ctx, []sensors.Reading{{Sensor: "g1", Value: v, Time: c.t}})
+	}
+	if r := read(40); r.Raised != 1 {
+		t.Fatalf("crossing: %+v", r)
+	}
+	stricter := gasSensor("g1", cover.Code)
+	above := 30.0
+	stricter.Rules[0].Above = &above
+	if _, err := tw.PutSensors(ctx, []sensors.Sensor{stricter, gasSensor("g2", 5101040111999999)}, nil, admin); err == nil {
+		t.Fatal("a batch with an unknown component was accepted")
+	}
+	if a := tw.Sensors().Alarms("g1"); len(a) != 1 {
+		t.Fatalf("after the failed batch: %+v, want the alarm still open", a)
+	}
+	if r := read(10); r.Cleared != 1 {
+		t.Fatalf("the alarm no longer clears after a failed batch: %+v", r)
+	}
+	if r := read(40); r.Raised != 1 {
+		t.Fatalf("second crossing: %+v", r)
+	}
+	if _, err := tw.PutSensors(ctx, []sensors.Sensor{stricter}, nil, admin); err != nil {
+		t.Fatal(err)
+	}
+	if a := tw.Sensors().Alarms("g1"); len(a) != 0 {
+		t.Fatalf("after new rules: %+v, want the old rule's alarm cleared", a)
+	}
+}

@@ -92,7 +92,11 @@ func (t *Twin) partBatch(batch []*partReq) {
 				p.req.done <- partRes{err: berr}
 				continue
 			}
-			out, aerr := t.applyLocked(wctx, cs, p.req.check)
+			// Each retry has its whole time: the failed batch may have
+			// used up wctx's.
+			rctx, rcancel := context.WithTimeout(context.Background(), 30*time.Second)
+			out, aerr := t.applyLocked(rctx, cs, p.req.check)
+			rcancel()
 			p.req.done <- partRes{out: out, err: aerr}
 		}
 		return

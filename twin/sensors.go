@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"citytwin/incidents"
@@ -25,7 +26,7 @@ func (t *Twin) PutSensors(ctx context.Context, ss []sensors.Sensor, ifVersions [
 	l := t.live
 	now := t.now().UTC()
 	var b Batch
-	var clears []sensors.Transition
+	var rebound []sensors.ID // cleared only once every record passed
 	out := make([]sensors.Sensor, len(ss))
 	olds := make([]*sensors.Sensor, len(ss))
 	seen := make(map[sensors.ID]bool, len(ss))
@@ -60,7 +61,11 @@ func (t *Twin) PutSensors(ctx context.Context, ss []sensors.Sensor, ifVersions [
 						return nil, wrap(err)
 					}
 				}
-				clears = append(clears, l.sens.Rebind(s.ID, now)...)
+			}
+			// Rebound to another component, or its rules changed: its open
+			// alarms no longer hold and are cleared (stored as such).
+			if cur.Code != s.Code || !sameRules(cur.Rules, s.Rules) {
+				rebound = append(rebound, s.ID)
 			}
 			c := cur
 			olds[i] = &c
@@ -75,12 +80,14 @@ func (t *Twin) PutSensors(ctx context.Context, ss []sensors.Sensor, ifVersions [
 		b.Sensors = append(b.Sensors, Versioned[sensors.Sensor]{Value: s, Prev: s.Version - 1})
 		out[i] = s
 	}
+	var clears []sensors.Transition
+	for _, id := range rebound {
+		clears = append(clears, l.sens.Rebind(id, now)...)
+	}
 	for _, tr := range clears {
 		b.Alarms = append(b.Alarms, tr.Alarm)
 	}
-	if err := t.caseAlarmsLocked(ctx, &b, clears, now); err != nil {
-		return nil, err
-	}
+	t.caseAlarmsLocked(ctx, &b, clears, now)
 	if err := t.write(ctx, b); err != nil {
 		l.sens.Abort(clears)
 		return nil, err
@@ -126,9 +133,7 @@ func (t *Twin) DeleteSensor(ctx context.Context, id sensors.ID, ifVersion uint64
 	for _, tr := range clears {
 		b.Alarms = append(b.Alarms, tr.Alarm)
 	}
-	if err := t.caseAlarmsLocked(ctx, &b, clears, now); err != nil {
-		return sensors.Sensor{}, err
-	}
+	t.caseAlarmsLocked(ctx, &b, clears, now)
 	if err := t.write(ctx, b); err != nil {
 		l.sens.Abort(clears)
 		return sensors.Sensor{}, err
@@ -288,10 +293,7 @@ func (t *Twin) applyAlarms(ctx context.Context, ts []sensors.Transition) error {
 	for _, tr := range ts {
 		b.Alarms = append(b.Alarms, tr.Alarm)
 	}
-	if err := t.caseAlarmsLocked(ctx, &b, ts, now); err != nil {
-		t.live.sens.Abort(ts)
-		return err
-	}
+	t.caseAlarmsLocked(ctx, &b, ts, now)
 	if err := t.write(ctx, b); err != nil {
 		t.live.sens.Abort(ts)
 		return err
@@ -362,4 +364,13 @@ func (t *Twin) partAlarmsLocked(ctx context.Context, olds []*parts.Part, news []
 		changes = append(changes, Change{Op: OpModify, Alarm: &a})
 	}
 	return changes
+}
+
+// sameRules reports whether two rule lists say the same.
+func sameRules(a, b []sensors.Rule) bool {
+	return slices.EqualFunc(a, b, func(x, y sensors.Rule) bool {
+		eq := func(p, q *float64) bool { return (p == nil) == (q == nil) && (p == nil || *p == *q) }
+		return x.Kind == y.Kind && eq(x.Above, y.Above) && eq(x.ClearBelow, y.ClearBelow) && eq(x.Below, y.Below) &&
+			eq(x.ClearAbove, y.ClearAbove) && x.Delta == y.Delta && x.Window == y.Window && x.After == y.After
+	})
 }

@@ -3,6 +3,7 @@ package gpkg
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -477,7 +478,11 @@ func (s *Store) writeSync(ctx context.Context, what string, full bool, fn func(t
 			return fmt.Errorf("gpkg: %s in %s: %w", what, s.path, cerr)
 		}
 		defer func() {
-			_, _ = conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = FULL`)
+			// Back to FULL before the connection returns to the pool; should
+			// that fail, the connection is dropped, never pooled relaxed.
+			if _, err := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = FULL`); err != nil {
+				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			}
 			conn.Close()
 		}()
 		if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {

@@ -246,7 +246,11 @@ func revokeToken(ctx context.Context, tx *sql.Tx, hash []byte, at time.Time) (to
 	if err != nil {
 		return tokens.Token{}, err
 	}
-	if n, _ := res.RowsAffected(); n > 0 {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return tokens.Token{}, err
+	}
+	if n > 0 {
 		if err := touch(ctx, tx, "tokens"); err != nil {
 			return tokens.Token{}, err
 		}
