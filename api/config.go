@@ -65,6 +65,9 @@ type Config struct {
 	IdleTimeout time.Duration
 	// MaxHeaderBytes bounds the request line and headers (431 above it).
 	MaxHeaderBytes int
+	// MaxEventClients bounds the live-feed (GET /events) streams open at
+	// once; past it a new one gets 503 busy (0: no bound).
+	MaxEventClients int
 	// HeavyQueries bounds the expensive queries that run at once: POST
 	// /parts/within, and GET /parts and /parts/counts over a box of more
 	// than HeavyArea square degrees (or none). The others wait for a slot
@@ -118,6 +121,7 @@ type RateLimit struct {
 // one) for expensive queries with a 2 s wait for a slot.
 func DefaultConfig() Config {
 	return Config{
+		MaxEventClients:   1000,
 		Addr:              ":8080",
 		AllowAnonymous:    true,
 		BodyLimit:         10 << 20,

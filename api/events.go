@@ -320,23 +320,26 @@ func appendFrame(b []byte, id uint64, typ string, data []byte) []byte {
 // after last (when hasLast) from the ring. reset is true when some of
 // them are gone (or last is not an id of this run): the client must reload
 // the state; resetID is then the id to resume from later.
-func (h *eventHub) subscribe(c *sseClient, last uint64, hasLast bool) (backlog []*sseEvent, reset bool, resetID uint64) {
+func (h *eventHub) subscribe(c *sseClient, last uint64, hasLast bool) (backlog []*sseEvent, reset bool, resetID uint64, full bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if max := h.s.cfg.MaxEventClients; max > 0 && len(h.subs) >= max {
+		return nil, false, 0, true
+	}
 	h.subs[c] = struct{}{}
 	if !hasLast {
-		return nil, false, 0
+		return nil, false, 0, false
 	}
 	oldest := h.next - uint64(h.n)
 	if last >= h.next || last+1 < oldest {
-		return nil, true, h.next - 1
+		return nil, true, h.next - 1, false
 	}
 	for i := int(last + 1 - oldest); i < h.n; i++ {
 		if ev := h.ring[(h.first+i)%len(h.ring)]; c.wants(ev.typ) {
 			backlog = append(backlog, ev)
 		}
 	}
-	return backlog, false, 0
+	return backlog, false, 0, false
 }
 
 func (h *eventHub) unsubscribe(c *sseClient) {
@@ -407,6 +410,15 @@ func (h *eventHub) serve(c echo.Context) error {
 		return err
 	}
 
+	backlog, reset, resetID, full := h.subscribe(cl, last, lastStr != "")
+	if full {
+		q := newProblem(http.StatusServiceUnavailable, "busy", "too many live-feed clients; try again after the time in Retry-After")
+		q.Reason = fmt.Sprintf("%d clients, the most Config.MaxEventClients allows", h.s.cfg.MaxEventClients)
+		q.header = http.Header{"Retry-After": {"5"}}
+		return q
+	}
+	defer h.unsubscribe(cl)
+
 	w := c.Response()
 	hdr := w.Header()
 	hdr.Set(echo.HeaderContentType, "text/event-stream")
@@ -419,8 +431,6 @@ func (h *eventHub) serve(c echo.Context) error {
 	_ = rc.SetReadDeadline(time.Time{})
 	stop := h.stopOf(c.Request())
 
-	backlog, reset, resetID := h.subscribe(cl, last, lastStr != "")
-	defer h.unsubscribe(cl)
 	h.clients.Inc()
 	defer h.clients.Dec()
 

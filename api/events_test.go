@@ -200,7 +200,7 @@ func TestEventHub(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cl := newClient(8)
 			defer h.unsubscribe(cl)
-			backlog, reset, resetID := h.subscribe(cl, tc.last, tc.hasLast)
+			backlog, reset, resetID, _ := h.subscribe(cl, tc.last, tc.hasLast)
 			if got := ids(backlog); reset != tc.reset || len(got) != len(tc.want) || (len(got) > 0 && got[0] != tc.want[0]) {
 				t.Errorf("backlog %v reset %v, want %v reset %v", got, reset, tc.want, tc.reset)
 			}
