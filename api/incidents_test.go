@@ -6,7 +6,6 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"citytwin/parts"
-	"citytwin/store/gpkg"
 	"citytwin/tiles"
 	"citytwin/twin"
 )
@@ -57,30 +55,7 @@ func newCaseCity(t testing.TB, tweak func(*twin.Options)) *city {
 // cfgTweak.
 func newCaseCityConfig(t testing.TB, tweak func(*twin.Options), cfgTweak func(*Config)) *city {
 	t.Helper()
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "city.gpkg")
-	w, err := gpkg.Create(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gs, ds := testGrids()
-	if err := w.AddDivisions(ds); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.AddGrids(gs); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.AddParts(testParts(parts.DefaultCatalogue())); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	st, err := gpkg.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := testStore(t)
 	if _, ok := any(st).(twin.Records); !ok {
 		t.Fatal("store/gpkg.Store does not implement twin.Records: cases cannot be stored")
 	}
@@ -88,7 +63,7 @@ func newCaseCityConfig(t testing.TB, tweak func(*twin.Options), cfgTweak func(*C
 	if tweak != nil {
 		tweak(&o)
 	}
-	tw, err := twin.Open(ctx, st, o)
+	tw, err := twin.Open(context.Background(), st, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -160,6 +160,13 @@ func newCity(t testing.TB) *city {
 
 func newCityWith(t testing.TB, tweak func(*Config)) *city {
 	t.Helper()
+	return newCityOver(t, testStore(t), tweak)
+}
+
+// testStore writes the hand-made test city (testGrids, testParts) to a
+// GeoPackage and opens it; the store closes with the test.
+func testStore(t testing.TB) *gpkg.Store {
+	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "city.gpkg")
 	w, err := gpkg.Create(ctx, path)
@@ -184,7 +191,7 @@ func newCityWith(t testing.TB, tweak func(*Config)) *city {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return newCityOver(t, st, tweak)
+	return st
 }
 
 func newCityOver(t testing.TB, st twin.Store, tweak func(*Config)) *city {
