@@ -75,21 +75,16 @@ func (s *Store) PutParts(ctx context.Context, ps []parts.Part) error {
 	if len(ps) == 0 {
 		return nil
 	}
-	batch := &pgx.Batch{}
+	rows := make([][]any, len(ps))
 	keys := make([]versioned, len(ps))
 	for i, p := range ps {
 		row, err := partRow(p, nil)
 		if err != nil {
 			return err
 		}
-		keys[i] = versioned{code: p.Code.String(), version: max(p.Version, 1)}
-		if keys[i].version == 1 {
-			batch.Queue(insertParts, row...)
-		} else {
-			batch.Queue(updateParts, row...)
-		}
+		rows[i], keys[i] = row, versioned{code: p.Code.String(), version: max(p.Version, 1)}
 	}
-	return s.sendConditional(ctx, "parts", batch, keys, parts.ErrExists, parts.ErrVersionMismatch)
+	return s.sendConditional(ctx, "parts", insertParts, updateParts, rows, keys, parts.ErrExists, parts.ErrVersionMismatch)
 }
 
 // PutGrids writes unit grids in one transaction, each on condition of its
@@ -102,21 +97,16 @@ func (s *Store) PutGrids(ctx context.Context, gs []grid.Grid) error {
 	if len(gs) == 0 {
 		return nil
 	}
-	batch := &pgx.Batch{}
+	rows := make([][]any, len(gs))
 	keys := make([]versioned, len(gs))
 	for i, g := range gs {
 		row, err := gridRow(g, nil)
 		if err != nil {
 			return err
 		}
-		keys[i] = versioned{code: string(g.Code), version: max(g.Version, 1)}
-		if keys[i].version == 1 {
-			batch.Queue(insertGrids, row...)
-		} else {
-			batch.Queue(updateGrids, row...)
-		}
+		rows[i], keys[i] = row, versioned{code: string(g.Code), version: max(g.Version, 1)}
 	}
-	return s.sendConditional(ctx, "grids", batch, keys, grid.ErrExists, grid.ErrVersionMismatch)
+	return s.sendConditional(ctx, "grids", insertGrids, updateGrids, rows, keys, grid.ErrExists, grid.ErrVersionMismatch)
 }
 
 // versioned is the key and new version of one conditional write.
@@ -125,35 +115,32 @@ type versioned struct {
 	version uint64
 }
 
-// sendConditional runs batch, one conditional write per key, in one
-// transaction, and rolls it back at the first write that found its
-// condition false: a *ConflictError wrapping errExists (an insert) or
-// errMismatch (an update) that names the record and the stored version.
-func (s *Store) sendConditional(ctx context.Context, table string, batch *pgx.Batch, keys []versioned, errExists, errMismatch error) error {
+// sendConditional writes rows, one conditional write per key (insert at
+// version 1, update from the version before), in one transaction and one
+// pipeline, and rolls it back when a write found its condition false: a
+// *ConflictError wrapping errExists (an insert) or errMismatch (an update)
+// that names the record and the stored version.
+func (s *Store) sendConditional(ctx context.Context, table, insert, update string, rows [][]any, keys []versioned, errExists, errMismatch error) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		br := tx.SendBatch(ctx, batch)
-		for _, k := range keys {
-			tag, err := br.Exec()
-			if err != nil {
-				br.Close()
-				return wrap("put "+table+" "+k.code, err)
-			}
-			if tag.RowsAffected() == 1 {
-				continue
-			}
-			if err := br.Close(); err != nil {
-				return wrap("put "+table+" "+k.code, err)
-			}
-			ce := &ConflictError{Table: table, Key: k.code, Err: errExists}
+		var p pipeline
+		for i, k := range keys {
+			q := insert
 			if k.version > 1 {
-				ce.Err, ce.Expected = errMismatch, k.version-1
-				if ce.Stored, err = storedVersion(ctx, tx, table, k.code); err != nil {
-					return err
-				}
+				q = update
 			}
-			return ce
+			p.queueCond("put "+table+" "+k.code, q, rows[i], func() error {
+				ce := &ConflictError{Table: table, Key: k.code, Err: errExists}
+				if k.version > 1 {
+					ce.Err, ce.Expected = errMismatch, k.version-1
+					var err error
+					if ce.Stored, err = storedVersion(ctx, tx, table, k.code); err != nil {
+						return err
+					}
+				}
+				return ce
+			})
 		}
-		return wrap("put "+table, br.Close())
+		return p.run(ctx, tx)
 	})
 }
 
