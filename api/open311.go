@@ -338,13 +338,18 @@ func (a *caseAPI) open311Requests(c echo.Context) error {
 			status == "closed" && k.State.Open():
 			return true
 		}
+		// Only the newest open311MaxRequests are answered: keep at most
+		// twice that while walking (ids sort by day, oldest first).
 		found = append(found, k)
+		if len(found) >= 2*open311MaxRequests {
+			found = append(found[:0], found[len(found)-open311MaxRequests:]...)
+		}
 		return true
 	})
-	slices.Reverse(found) // ids sort by day: newest first
 	if len(found) > open311MaxRequests {
-		found = found[:open311MaxRequests]
+		found = found[len(found)-open311MaxRequests:]
 	}
+	slices.Reverse(found) // newest first
 	out := make([]open311Req, len(found))
 	for i := range found {
 		out[i] = a.open311Of(&found[i])
