@@ -41,6 +41,7 @@ func (a *App) registerMetrics(r prometheus.Registerer) error {
 				}),
 			counter("citytwin_mqtt_messages_total", "MQTT messages received on the readings topics.", stat(func(s mqtt.Stats) uint64 { return s.Messages })),
 			counter("citytwin_mqtt_reconnects_total", "Reconnections of the readings subscriber.", stat(func(s mqtt.Stats) uint64 { return s.Reconnects })),
+			counter("citytwin_mqtt_floods_total", "Seconds in which one sensor sent more readings than the flood limit (counted and logged; the rules still see them).", stat(func(s mqtt.Stats) uint64 { return s.Floods })),
 			gauge("citytwin_mqtt_queue_depth", "MQTT messages waiting for the workers.", stat(func(s mqtt.Stats) uint64 { return uint64(s.QueueDepth) })),
 		)
 		cs = append(cs, m.accepted, m.rejected)

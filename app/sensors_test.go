@@ -205,7 +205,8 @@ func TestSensorsOverMQTT(t *testing.T) {
 				ok := strings.Contains(body, `citytwin_readings_rejected_total{reason="bad_value",source="mqtt"} 1`) &&
 					strings.Contains(body, `citytwin_readings_rejected_total{reason="unknown_sensor",source="mqtt"} 1`) &&
 					strings.Contains(body, `citytwin_readings_accepted_total{source="mqtt"} 14`) &&
-					strings.Contains(body, "citytwin_alarms_raised_total 2") && strings.Contains(body, "citytwin_alarms_cleared_total 1")
+					strings.Contains(body, "citytwin_alarms_raised_total 2") && strings.Contains(body, "citytwin_alarms_cleared_total 1") &&
+					strings.Contains(body, "citytwin_mqtt_floods_total 0")
 				if ok {
 					break
 				}
