@@ -49,6 +49,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&ac.Replica.ChangeLogDays, "change-log-days", ac.Replica.ChangeLogDays, "with --pg: prune the change log of rows older than this many days, hourly (0: never)")
 	simulate := fs.Int("simulate", 0, "bind this many simulated sensors to components and publish their readings (a demo; 0: none)")
 	simRate := fs.Float64("simulate-rate", 50, "readings per second of --simulate")
+	pprofAddr := fs.String("pprof", "", "serve Go's profiles (/debug/pprof/) on this address, apart from the API and without auth (loopback only, e.g. 127.0.0.1:6060; default off)")
+	startProf := fs.String("start-profile", "", "write a CPU profile of the start, from process start to ready, to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -86,6 +88,27 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("%w: serve: %v", errUsage, err)
 	}
 	prog := newProgress(stderr)
+	stopProfile := func() {}
+	if *startProf != "" {
+		stop, err := startProfile(*startProf)
+		if err != nil {
+			return err
+		}
+		stopProfile = func() {
+			if stop != nil {
+				if err := stop(); err != nil {
+					log.Warn("start profile", "err", err)
+				}
+				stop = nil
+			}
+		}
+		defer stopProfile()
+	}
+	if *pprofAddr != "" {
+		if err := startPprof(ctx, *pprofAddr, log); err != nil {
+			return err
+		}
+	}
 
 	path := *data
 	if path == "" && *pg == "" {
@@ -117,6 +140,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	start := time.Now()
 	a, err := app.New(ctx, ac)
 	prog.Done()
+	stopProfile()
 	if err != nil {
 		ln.Close()
 		return err
