@@ -8,14 +8,16 @@
 #   2. cold tiles over HTTP: every z14 tile over the city's bounds
 #      (/tiles/parts.json), each once, 4 connections (cmd/citytwin-load
 #      --paths), on the server with its cache; the same list again (warm);
-#      then on a second server started with --tile-cache-mb 0: the list once,
-#      and the list in a loop for DURATION (every answer encoded);
 #   3. the query mix with wrk at 4 and 64 connections, random keys over the
 #      whole city (scripts/wrk/random.lua): lookups by code (codes dumped from
 #      the city), nearest 10 and 500 m counts (/parts/counts?bbox=) around
 #      components drawn at random, bbox pages of 100 (300-500 m boxes); and
 #      bench/httpbare, a bare net/http server sending the bytes of one lookup
-#      answer, for the ratio of lookups to what net/http alone does here.
+#      answer, for the ratio of lookups to what net/http alone does here;
+#   4. a second server started with --tile-cache-mb 0: the z14 list once,
+#      and the list in a loop for DURATION (every answer encoded);
+#   5. the start from PostGIS (serve --pg): to /readyz 200, RSS at ready and
+#      30 s later, the peak.
 #
 # The figures go to stdout and to docs/bench/http-<date>.txt with the date,
 # git hash and load average. Binaries and key files go to bin/ (ignored).
@@ -27,6 +29,10 @@
 #   DURATION          each wrk run and the cache-off tile loop (default 10s)
 #   PORT              first of the three ports used (default 18090)
 #   OUT               results file (default docs/bench/http-<date>.txt)
+#   PG                a PostgreSQL server URL without database (default
+#                     postgres://postgres@127.0.0.1:5432; "" skips step 5):
+#                     step 5 copies the city once into its database
+#                     citytwin_bench_N and measures the start from PostGIS
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${CITYTWIN_BENCH_N:-2000000}"
@@ -204,6 +210,25 @@ hwm_end=$(mb "$main_pid" VmHWM)
 cleanup
 pids=()
 
+# serve_pg ADDR LOG URL starts a server on PostGIS, as serve does.
+serve_pg() {
+  local a="$1" log="$2" url="$3"
+  t0=$(now)
+  bin/citytwin serve --pg "$url" --addr "$a" --no-mqtt --rate-limit 0 --access-log=false >/dev/null 2>"$log" &
+  pid=$!
+  pids+=("$pid")
+  until curl -fsS -o /dev/null "http://$a/readyz" 2>/dev/null; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "the server on PostGIS exited while loading:" >&2
+      cat "$log" >&2
+      exit 1
+    fi
+    sleep 0.02
+  done
+  ready=$(since "$t0")
+  rss_ready=$(mb "$pid" VmRSS)
+}
+
 # 4. a server without its tile cache
 serve "$addr_nocache" "$work/serve-nocache.log" --tile-cache-mb 0
 ready_nc=$ready
@@ -213,6 +238,27 @@ nocache_loop=$(tilepass "--tile-cache-mb 0: $duration loop" "$addr_nocache" "$wo
 misses=$(curl -fsS "http://$addr_nocache/metrics" 2>/dev/null | awk '/^citytwin_tile_cache_(hits|misses)_total/ { printf "%s %s  ", $1, $2 }')
 cleanup
 pids=()
+
+# 5. the start from PostGIS
+pg_line="skipped (PG empty)"
+pg="${PG-postgres://postgres@127.0.0.1:5432}"
+if [ -n "$pg" ]; then
+  db="citytwin_bench_$n"
+  pg_url="$pg/$db"
+  have=$(psql "$pg_url" -Atc "SELECT count(*) FROM parts" 2>/dev/null || echo 0)
+  if [ "$have" != "$n" ]; then
+    echo "copying $data into $pg_url (once)" >&2
+    psql "$pg/postgres" -qc "DROP DATABASE IF EXISTS $db" >/dev/null
+    psql "$pg/postgres" -qc "CREATE DATABASE $db" >/dev/null
+    bin/citytwin copy --data "$data" --pg "$pg_url" >&2
+  fi
+  serve_pg "$addr_nocache" "$work/serve-pg.log" "$pg_url"
+  pg_ready=$ready pg_rss=$rss_ready
+  sleep 30
+  pg_line="process start to /readyz 200:        $pg_ready s; RSS at ready $pg_rss, 30 s later $(mb "$pid" VmRSS) (peak, VmHWM: $(mb "$pid" VmHWM))"
+  cleanup
+  pids=()
+fi
 
 {
   echo "# citytwin HTTP benchmark (scripts/bench-http.sh), $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -227,6 +273,9 @@ pids=()
   echo "RSS at ready:                        $main_rss"
   echo "RSS 60 s after start:                $rss_60 (peak so far, VmHWM: $hwm_60)"
   echo "RSS after the benchmark:             $rss_end (peak, VmHWM: $hwm_end)"
+  echo
+  echo "## start and memory from PostGIS (serve --pg, the same city copied once)"
+  echo "$pg_line"
   echo
   echo "## cold z14 tiles over HTTP: the $ntiles tiles over the city's bounds ($minlon,$minlat,$maxlon,$maxlat), 4 connections, layer parts, gzip"
   printf "%-30s %8s %9s %8s %8s %8s %8s\n" pass tiles tiles/s "p50 ms" "p99 ms" "KB/tile" failed
