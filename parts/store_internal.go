@@ -86,7 +86,24 @@ type strtab struct {
 	offs  []uint32 // string i is data[offs[i]:offs[i+1]]
 	slots []uint32 // open addressing: id, 0 = empty
 	n     int
+	// recent, when set (by a Builder), remembers the ids of recently
+	// interned strings by the address of their bytes: a loader hands the
+	// same string values (interned on its side) again and again, and a
+	// hit skips hashing and comparing them. An entry holds its string, so
+	// the address cannot be reused by another string while it is there
+	// (strings do not change; one made with unsafe over memory that is
+	// rewritten later would break this, as it breaks a map keyed by it).
+	recent []recentStr
 }
+
+// recentStr is an entry of strtab.recent.
+type recentStr struct {
+	s  string
+	id uint32
+}
+
+// recentBits is log2 of the number of entries of strtab.recent.
+const recentBits = 13
 
 func (t *strtab) init() {
 	if t.offs == nil {
@@ -129,6 +146,21 @@ func (t *strtab) intern(s string) uint32 {
 	if s == "" {
 		return 0
 	}
+	if t.recent != nil {
+		h := uint64(uintptr(unsafe.Pointer(unsafe.StringData(s)))) * 0x9e3779b97f4a7c15 >> (64 - recentBits)
+		e := &t.recent[h]
+		if len(e.s) == len(s) && unsafe.StringData(e.s) == unsafe.StringData(s) {
+			return e.id
+		}
+		id := t.add(s)
+		*e = recentStr{s: s, id: id}
+		return id
+	}
+	return t.add(s)
+}
+
+// add returns the id of s (not ""), adding it if needed.
+func (t *strtab) add(s string) uint32 {
 	t.init()
 	mask := uint64(len(t.slots) - 1)
 	i := maphash.String(t.seed, s) & mask
@@ -227,6 +259,47 @@ func (t *codeTable) find(recs []record, c uint64) (uint32, bool) {
 	}
 }
 
+// slotFor returns the slot where c is, or the free slot where it would go
+// (found false). It grows the table first if one more code would overfill
+// it, so the free slot stays valid for one insertAt.
+func (t *codeTable) slotFor(recs []record, c uint64) (slot uint64, found bool) {
+	if len(t.slots) == 0 {
+		*t = newCodeTable(0)
+	}
+	if (t.n+1)*4 > len(t.slots)*3 {
+		t.grow(recs)
+	}
+	h := codeHash(c)
+	tag := h >> 32
+	mask := uint64(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := t.slots[i]
+		if s == 0 {
+			return i, false
+		}
+		if s>>32 == tag && recs[uint32(s)-1].code == c {
+			return i, true
+		}
+	}
+}
+
+// insertAt adds c at record index idx in the free slot that slotFor
+// returned for it.
+func (t *codeTable) insertAt(slot, c uint64, idx uint32) {
+	t.slots[slot] = codeHash(c)>>32<<32 | uint64(idx+1)
+	t.n++
+}
+
+// rebuild empties the table and adds the codes of recs at their indexes.
+func (t *codeTable) rebuild(recs []record) {
+	clear(t.slots)
+	t.n = 0
+	for i := range recs {
+		t.place(codeHash(recs[i].code), uint32(i)+1)
+		t.n++
+	}
+}
+
 // insert adds c at record index idx; c must not be present.
 func (t *codeTable) insert(recs []record, c uint64, idx uint32) {
 	if len(t.slots) == 0 {
@@ -248,16 +321,6 @@ func (t *codeTable) place(h uint64, v uint32) {
 		i = (i + 1) & mask
 	}
 	t.slots[i] = h>>32<<32 | uint64(v)
-}
-
-// renumber moves every record index i to inv[i] (after a permutation of the
-// records), keeping the slots where they are.
-func (t *codeTable) renumber(inv []uint32) {
-	for i, s := range t.slots {
-		if s != 0 {
-			t.slots[i] = s&^(1<<32-1) | uint64(inv[uint32(s)-1]+1)
-		}
-	}
 }
 
 func (t *codeTable) grow(recs []record) {

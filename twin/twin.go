@@ -61,49 +61,84 @@ func Open(ctx context.Context, st Store, o Options) (*Twin, error) {
 	}
 	t := &Twin{store: st, cat: o.Catalogue, grids: grid.NewIndex(), now: o.Now}
 
-	n := 0
-	err := st.LoadGrids(ctx, func(g grid.Grid) error {
-		if _, _, err := t.grids.Put(g); err != nil {
-			return fmt.Errorf("twin: loading grid %s: %w", g.Code, err)
+	// The grids and divisions load beside the parts (reporting no progress
+	// of their own until the parts are in: Progress need not be safe for
+	// concurrent use); the first error cancels the other load.
+	lctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	nGrids := 0
+	gridsDone := make(chan error, 1)
+	go func() {
+		err := st.LoadGrids(lctx, func(g grid.Grid) error {
+			if _, _, err := t.grids.Put(g); err != nil {
+				return fmt.Errorf("twin: loading grid %s: %w", g.Code, err)
+			}
+			nGrids++
+			return lctx.Err()
+		})
+		if err == nil {
+			err = st.LoadDivisions(lctx, func(d grid.Division) error {
+				t.grids.SetDivision(d)
+				return nil
+			})
 		}
-		n++
-		if n%1000 == 0 {
-			progress("grids", n, 0)
+		if err != nil {
+			cancel(err)
 		}
-		return ctx.Err()
-	})
-	if err != nil {
-		return nil, err
-	}
-	progress("grids", n, n)
-	err = st.LoadDivisions(ctx, func(d grid.Division) error {
-		t.grids.SetDivision(d)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
+		gridsDone <- err
+	}()
 
-	total, err := st.CountParts(ctx)
-	if err != nil {
-		return nil, err
-	}
-	b := parts.NewBuilder(t.cat, total)
-	n = 0
-	err = st.LoadParts(ctx, func(p parts.Part) error {
-		if err := b.Add(p); err != nil {
-			return fmt.Errorf("twin: loading part %s: %w", p.Code, err)
+	// The parts go to the builder in batches (Builder.AddAll).
+	var b *parts.Builder
+	n, total := 0, 0
+	perr := func() error {
+		var err error
+		if total, err = st.CountParts(lctx); err != nil {
+			return err
 		}
-		n++
-		if n%100000 == 0 {
-			progress("parts", n, total)
-			return ctx.Err()
+		b = parts.NewBuilder(t.cat, total)
+		const batchSize = 256
+		batch := make([]parts.Part, 0, batchSize)
+		flush := func() error {
+			k, err := b.AddAll(batch)
+			if err != nil {
+				return fmt.Errorf("twin: loading part %s: %w", batch[k].Code, err)
+			}
+			batch = batch[:0]
+			for range k {
+				if n++; n%100000 == 0 {
+					progress("parts", n, total)
+					if err := lctx.Err(); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		err = st.LoadParts(lctx, func(p parts.Part) error {
+			if batch = append(batch, p); len(batch) < batchSize {
+				return nil
+			}
+			return flush()
+		})
+		if err == nil {
+			err = flush()
+		}
+		return err
+	}()
+	if perr != nil {
+		cancel(perr)
 	}
+	gerr := <-gridsDone
+	switch {
+	case gerr != nil && context.Cause(lctx) == gerr:
+		return nil, gerr
+	case perr != nil:
+		return nil, perr
+	case gerr != nil:
+		return nil, gerr
+	}
+	progress("grids", nGrids, nGrids)
 	progress("parts", n, total)
 	progress("index", 0, n)
 	t.parts = b.Build()

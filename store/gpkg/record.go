@@ -207,6 +207,20 @@ type decoder struct {
 	// retired and version hold its integer columns.
 	fields           [partFields][]byte
 	retired, version int64
+	// last holds the string each text column gave the row before, by f*
+	// index: grid codes and departments often repeat from row to row.
+	last [partFields]string
+}
+
+// str returns the string of text column i of the current row, interned by
+// in.
+func (d *decoder) str(i int, in *interner) string {
+	if string(d.fields[i]) == d.last[i] {
+		return d.last[i]
+	}
+	s := in.get(d.fields[i])
+	d.last[i] = s
+	return s
 }
 
 func newDecoder() *decoder {
@@ -257,14 +271,16 @@ func (d *decoder) part(p *parts.Part, geom []byte, fid int64) error {
 	*p = parts.Part{Code: code}
 	if len(f[fClass]) == 0 {
 		p.Class = code.Class()
+	} else if c, ok := classDigits(f[fClass]); ok {
+		p.Class = c
 	} else if p.Class, err = d.classes.get(f[fClass]); err != nil {
 		return bad("class", err)
 	}
-	p.Name = d.names.get(f[fName])
-	p.Supervisor = d.depts.get(f[fSupervisor])
-	p.Owner = d.depts.get(f[fOwner])
-	p.Maintainer = d.depts.get(f[fMaintainer])
-	p.Grid = d.grids.get(f[fGrid])
+	p.Name = d.str(fName, &d.names)
+	p.Supervisor = d.str(fSupervisor, &d.depts)
+	p.Owner = d.str(fOwner, &d.depts)
+	p.Maintainer = d.str(fMaintainer, &d.depts)
+	p.Grid = d.str(fGrid, &d.grids)
 	if len(f[fState]) > 0 {
 		if p.State, err = d.states.get(f[fState]); err != nil {
 			return bad("state", err)
@@ -277,12 +293,16 @@ func (d *decoder) part(p *parts.Part, geom []byte, fid int64) error {
 		return bad("retired", fmt.Errorf("%w: %d is not 0 or 1", ErrRow, d.retired))
 	}
 	if len(f[fSurveyed]) > 0 {
-		if p.Surveyed, err = d.dates.get(f[fSurveyed]); err != nil {
+		if t, ok := dateDigits(f[fSurveyed]); ok {
+			p.Surveyed = t
+		} else if p.Surveyed, err = d.dates.get(f[fSurveyed]); err != nil {
 			return bad("surveyed", err)
 		}
 	}
 	if len(f[fChanged]) > 0 {
-		if p.Changed, err = d.dates.get(f[fChanged]); err != nil {
+		if t, ok := dateDigits(f[fChanged]); ok {
+			p.Changed = t
+		} else if p.Changed, err = d.dates.get(f[fChanged]); err != nil {
 			return bad("changed", err)
 		}
 	}
@@ -293,8 +313,8 @@ func (d *decoder) part(p *parts.Part, geom []byte, fid int64) error {
 	}
 	p.Photo = d.misc.get(f[fPhoto])
 	p.Note = d.misc.get(f[fNote])
-	p.Material = d.misc.get(f[fMaterial])
-	p.Label = d.names.get(f[fLabel])
+	p.Material = d.str(fMaterial, &d.misc)
+	p.Label = d.str(fLabel, &d.names)
 	p.SourceName = d.depts.get(f[fSourceName])
 	p.SourceID = string(f[fSourceID])
 	if d.version < 0 {
@@ -309,6 +329,57 @@ func (d *decoder) part(p *parts.Part, geom []byte, fid int64) error {
 		}
 	}
 	return nil
+}
+
+// classDigits parses a class of 4 digits as parts.ParseClass does, without
+// its string; ok is false for anything else (ParseClass then decides).
+func classDigits(b []byte) (parts.Class, bool) {
+	if len(b) != 4 {
+		return 0, false
+	}
+	v := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int(c-'0')
+	}
+	if v%100 == 0 || v < 100 {
+		return 0, false
+	}
+	return parts.Class(v), true
+}
+
+// dateDigits parses a valid YYYY-MM-DD date as parseDate does, without a
+// map or time.Parse; ok is false for anything else (parseDate then
+// decides).
+func dateDigits(b []byte) (time.Time, bool) {
+	if len(b) != 10 || b[4] != '-' || b[7] != '-' {
+		return time.Time{}, false
+	}
+	num := func(b []byte) (int, bool) {
+		v := 0
+		for _, c := range b {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v, true
+	}
+	y, ok1 := num(b[:4])
+	m, ok2 := num(b[5:7])
+	d, ok3 := num(b[8:])
+	if !ok1 || !ok2 || !ok3 || m < 1 || m > 12 || d < 1 || d > 31 {
+		return time.Time{}, false
+	}
+	if d > 28 {
+		// Day 29 to 31: valid when time.Date does not roll it over.
+		if t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC); t.Day() != d {
+			return time.Time{}, false
+		}
+	}
+	return time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC), true
 }
 
 // parseDate parses a YYYY-MM-DD date (or an RFC 3339 time, as other tools
@@ -348,25 +419,40 @@ func (in *interner) get(b []byte) string {
 	return s
 }
 
-// memo caches the results of parse for up to 4096 distinct inputs.
+// memo caches the results of parse for up to 4096 distinct inputs, and
+// the last one apart (a column often repeats the row before).
 type memo[T any] struct {
-	m     map[string]T
+	m     map[string]memoEntry[T]
 	parse func(string) (T, error)
+	last  memoEntry[T]
+	has   bool // last is set
+}
+
+// memoEntry is a cached result with its input.
+type memoEntry[T any] struct {
+	key string
+	v   T
 }
 
 func (m *memo[T]) get(b []byte) (T, error) {
-	if v, ok := m.m[string(b)]; ok {
-		return v, nil
+	if m.has && string(b) == m.last.key {
+		return m.last.v, nil
+	}
+	if e, ok := m.m[string(b)]; ok {
+		m.last, m.has = e, true
+		return e.v, nil
 	}
 	v, err := m.parse(string(b))
 	if err != nil {
 		return v, err
 	}
 	if m.m == nil {
-		m.m = make(map[string]T)
+		m.m = make(map[string]memoEntry[T])
 	}
 	if len(m.m) < 4096 {
-		m.m[string(b)] = v
+		e := memoEntry[T]{key: string(b), v: v}
+		m.m[e.key] = e
+		m.last, m.has = e, true
 	}
 	return v, nil
 }

@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -216,8 +217,9 @@ func (s *Store) CountParts(ctx context.Context) (int, error) {
 // LoadParts calls fn with every part in the file, in storage order,
 // streaming. It stops at fn's first error and returns it; a row that does
 // not decode gives a *RowError. It reads through a connection of its own,
-// so fn may write to the store. Reading and decoding overlap: one goroutine
-// steps through the rows while the caller's decodes them and runs fn.
+// so fn may write to the store. Reading, decoding and fn overlap: one
+// goroutine steps through the rows, copying them out in chunks, others
+// decode the chunks, and the caller's runs fn over them in order.
 func (s *Store) LoadParts(ctx context.Context, fn func(p parts.Part) error) error {
 	fail := func(err error) error { return fmt.Errorf("gpkg: load parts from %s: %w", s.path, err) }
 	conn, err := openRaw(s.abs, openReadWrite) // read-write to clean up -wal and -shm if last to close; it only reads
@@ -232,32 +234,43 @@ func (s *Store) LoadParts(ctx context.Context, fn func(p parts.Part) error) erro
 	}
 	defer stmt.close()
 
-	full := make(chan *rowChunk, 2)
-	free := make(chan *rowChunk, 4)
+	workers := max(1, min(runtime.GOMAXPROCS(0)-1, maxDecoders))
+	order := make(chan *rowChunk, workers+2) // chunks in storage order
+	work := make(chan *rowChunk, workers+2)  // chunks to decode
+	free := make(chan *rowChunk, 2*workers+4)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(1 + workers)
 	go func() {
 		defer wg.Done()
-		defer close(full)
-		readChunks(ctx, stmt, full, free, done)
+		defer close(order)
+		defer close(work)
+		readChunks(ctx, stmt, order, work, free, done)
 	}()
+	for range workers {
+		go func() {
+			defer wg.Done()
+			d := newDecoder()
+			for c := range work {
+				c.decode(d)
+				close(c.done)
+			}
+		}()
+	}
 	defer func() {
 		close(done)
 		wg.Wait()
 	}()
 
-	d := newDecoder()
-	var p parts.Part
-	for c := range full {
-		for r := range c.n {
-			c.load(r, d)
-			if err := d.part(&p, c.col(r, 0), c.ints[r*3]); err != nil {
+	for c := range order {
+		<-c.done
+		for r := range c.bad {
+			if err := fn(c.parts[r]); err != nil {
 				return err
 			}
-			if err := fn(p); err != nil {
-				return err
-			}
+		}
+		if c.badErr != nil {
+			return c.badErr
 		}
 		if c.err != nil {
 			return fail(c.err)
@@ -270,6 +283,9 @@ func (s *Store) LoadParts(ctx context.Context, fn func(p parts.Part) error) erro
 	return nil
 }
 
+// maxDecoders is the most goroutines LoadParts decodes rows with.
+const maxDecoders = 3
+
 // chunkRows is the number of rows LoadParts reads ahead in one chunk.
 const chunkRows = 1024
 
@@ -280,12 +296,19 @@ const chunkCols = 1 + partFields - 3
 // rowChunk holds rows of partSelect copied out of SQLite: byte column j of
 // row r is buf[ends[r*chunkCols+j-1]:ends[r*chunkCols+j]]; ints holds fid,
 // retired and version of each row. err is the error that ended the read.
+// Once decoded (done closed), parts[:bad] hold the parts of the rows
+// before the first row that did not decode, and badErr its error.
 type rowChunk struct {
 	buf  []byte
 	ends []int
 	ints []int64
 	n    int
 	err  error
+
+	done   chan struct{}
+	parts  []parts.Part
+	bad    int
+	badErr error
 }
 
 func (c *rowChunk) col(r, j int) []byte {
@@ -314,9 +337,25 @@ func (c *rowChunk) load(r int, d *decoder) {
 	d.retired, d.version = c.ints[r*3+1], c.ints[r*3+2]
 }
 
-// readChunks steps stmt to the end, sending chunks of rows to full until
-// done is closed. A chunk with err set is the last one.
-func readChunks(ctx context.Context, stmt *rawStmt, full, free chan *rowChunk, done chan struct{}) {
+// decode decodes the rows of c into c.parts with d.
+func (c *rowChunk) decode(d *decoder) {
+	if cap(c.parts) < c.n {
+		c.parts = make([]parts.Part, c.n, chunkRows)
+	}
+	c.parts = c.parts[:c.n]
+	c.bad, c.badErr = c.n, nil
+	for r := range c.n {
+		c.load(r, d)
+		if err := d.part(&c.parts[r], c.col(r, 0), c.ints[r*3]); err != nil {
+			c.bad, c.badErr = r, err
+			return
+		}
+	}
+}
+
+// readChunks steps stmt to the end, sending chunks of rows to order and
+// to work until done is closed. A chunk with err set is the last one.
+func readChunks(ctx context.Context, stmt *rawStmt, order, work, free chan *rowChunk, done chan struct{}) {
 	for {
 		var c *rowChunk
 		select {
@@ -325,6 +364,7 @@ func readChunks(ctx context.Context, stmt *rawStmt, full, free chan *rowChunk, d
 		default:
 			c = &rowChunk{}
 		}
+		c.done = make(chan struct{})
 		c.err = ctx.Err()
 		for c.err == nil && c.n < chunkRows {
 			row, err := stmt.step()
@@ -350,7 +390,12 @@ func readChunks(ctx context.Context, stmt *rawStmt, full, free chan *rowChunk, d
 		}
 		last := c.err != nil || c.n < chunkRows
 		select {
-		case full <- c:
+		case work <- c:
+		case <-done:
+			return
+		}
+		select {
+		case order <- c:
 		case <-done:
 			return
 		}
