@@ -4,8 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
-	"hash"
-	"hash/fnv"
 	"math"
 	"slices"
 
@@ -60,26 +58,43 @@ func decodeCursor(s string, want uint64) (cursor, error) {
 }
 
 // queryHash hashes what a cursor must not outlive: the kind of query, its
-// box or area, and its filter.
-type queryHash struct{ h hash.Hash64 }
+// box or area, and its filter. It is 64-bit FNV-1a (hash/fnv's New64a)
+// written out, so that hashing a query allocates nothing.
+type queryHash struct{ h uint64 }
+
+// FNV-1a constants (hash/fnv).
+const (
+	fnvOffset64 = 14695981039346656037
+	fnvPrime64  = 1099511628211
+)
 
 func newQueryHash(kind string) *queryHash {
-	q := &queryHash{h: fnv.New64a()}
+	q := &queryHash{h: fnvOffset64}
 	q.str(kind)
 	return q
 }
 
+// u64 hashes the 8 bytes of v, little-endian.
 func (q *queryHash) u64(v uint64) {
-	var b [8]byte
-	binary.LittleEndian.PutUint64(b[:], v)
-	q.h.Write(b[:])
+	h := q.h
+	for range 8 {
+		h ^= v & 0xff
+		h *= fnvPrime64
+		v >>= 8
+	}
+	q.h = h
 }
 
 func (q *queryHash) f64(v float64) { q.u64(math.Float64bits(v)) }
 
 func (q *queryHash) str(s string) {
 	q.u64(uint64(len(s)))
-	q.h.Write([]byte(s))
+	h := q.h
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime64
+	}
+	q.h = h
 }
 
 func (q *queryHash) point(p orb.Point) { q.f64(p[0]); q.f64(p[1]) }
@@ -110,25 +125,27 @@ func (q *queryHash) geometry(g orb.Geometry) {
 
 // filter hashes a filter in a canonical form (lists sorted, deduplicated).
 func (q *queryHash) filter(f Filter) {
-	cl := slices.Compact(slices.Sorted(slices.Values(f.Classes)))
-	q.u64(uint64(len(cl)))
-	for _, c := range cl {
-		q.u64(uint64(c))
-	}
-	mj := slices.Compact(slices.Sorted(slices.Values(f.Majors)))
-	q.u64(uint64(len(mj)))
-	for _, m := range mj {
-		q.u64(uint64(m))
-	}
+	hashSet(q, f.Classes)
+	hashSet(q, f.Majors)
 	q.str(f.Owner)
 	q.str(f.Dept)
-	st := slices.Compact(slices.Sorted(slices.Values(f.States)))
-	q.u64(uint64(len(st)))
-	for _, s := range st {
-		q.u64(uint64(s))
-	}
+	hashSet(q, f.States)
 	q.str(f.GridPrefix)
 	q.u64(uint64(int64(toDay(f.ChangedSince))))
 }
 
-func (q *queryHash) sum() uint64 { return q.h.Sum64() }
+// hashSet hashes a list as the set of its values: its length once sorted
+// and deduplicated, then the values in order.
+func hashSet[T ~uint8 | ~uint16 | ~int](q *queryHash, vs []T) {
+	if len(vs) == 0 {
+		q.u64(0)
+		return
+	}
+	set := slices.Compact(slices.Sorted(slices.Values(vs)))
+	q.u64(uint64(len(set)))
+	for _, v := range set {
+		q.u64(uint64(v))
+	}
+}
+
+func (q *queryHash) sum() uint64 { return q.h }

@@ -37,23 +37,29 @@ type Page struct {
 // shift the others. Errors are *FieldError wrapping ErrInvalidQuery
 // (Field "bbox", "limit" or "cursor"), or the context's error.
 func (r *Registry) Search(ctx context.Context, q Query) (Page, error) {
-	limit, err := checkLimit(q.Limit)
+	limit, sum, cur, err := r.checkSearch(q)
 	if err != nil {
 		return Page{}, err
 	}
+	return r.page(ctx, q.BBox, q.Filter, limit, cur, sum, boxTest(q.BBox))
+}
+
+// checkSearch checks a box query and returns its limit, its hash and its
+// cursor.
+func (r *Registry) checkSearch(q Query) (limit int, sum uint64, cur cursor, err error) {
+	limit, err = checkLimit(q.Limit)
+	if err != nil {
+		return 0, 0, cursor{}, err
+	}
 	if err := spatial.ValidateBound(q.BBox); err != nil {
-		return Page{}, &FieldError{Field: "bbox", Reason: err.Error(), Err: ErrInvalidQuery}
+		return 0, 0, cursor{}, &FieldError{Field: "bbox", Reason: err.Error(), Err: ErrInvalidQuery}
 	}
 	h := newQueryHash("bbox")
 	h.geometry(q.BBox)
 	h.filter(q.Filter)
-	sum := h.sum()
-	cur, err := decodeCursor(q.Cursor, sum)
-	if err != nil {
-		return Page{}, err
-	}
-	b := q.BBox
-	return r.page(ctx, b, q.Filter, limit, cur, sum, inBox(b))
+	sum = h.sum()
+	cur, err = decodeCursor(q.Cursor, sum)
+	return limit, sum, cur, err
 }
 
 // Within returns the live parts that really intersect the area (an
@@ -61,31 +67,35 @@ func (r *Registry) Search(ctx context.Context, q Query) (Page, error) {
 // pass the filter, ordered by code and paged as Search. The area is
 // prepared (spatial.Prepared) once, so the exact test of a candidate reads
 // a few edges, not all of them; the tests run outside the registry's lock
-// (see page). Errors are *FieldError wrapping ErrInvalidQuery (Field
+// (see viewPage). Errors are *FieldError wrapping ErrInvalidQuery (Field
 // "area", "limit" or "cursor"), or the context's error.
 func (r *Registry) Within(ctx context.Context, area orb.Geometry, f Filter, limit int, cursor string) (Page, error) {
-	limit, err := checkLimit(limit)
+	limit, sum, cur, pa, err := r.checkWithin(area, f, limit, cursor)
 	if err != nil {
 		return Page{}, err
 	}
+	return r.page(ctx, pa.Bound(), f, limit, cur, sum, areaTest(pa))
+}
+
+// checkWithin checks an area query and returns its limit, its hash, its
+// cursor and the prepared area.
+func (r *Registry) checkWithin(area orb.Geometry, f Filter, limit int, cs string) (int, uint64, cursor, *spatial.Prepared, error) {
+	limit, err := checkLimit(limit)
+	if err != nil {
+		return 0, 0, cursor{}, nil, err
+	}
 	if err := checkArea(area); err != nil {
-		return Page{}, err
+		return 0, 0, cursor{}, nil, err
 	}
 	h := newQueryHash("within")
 	h.geometry(area)
 	h.filter(f)
 	sum := h.sum()
-	cur, err := decodeCursor(cursor, sum)
+	cur, err := decodeCursor(cs, sum)
 	if err != nil {
-		return Page{}, err
+		return 0, 0, cursor{}, nil, err
 	}
-	pa := spatial.Prepare(area)
-	return r.page(ctx, pa.Bound(), f, limit, cur, sum, func(pt orb.Point, g orb.Geometry) bool {
-		if g == nil {
-			return pa.Contains(pt)
-		}
-		return pa.Intersects(g)
-	})
+	return limit, sum, cur, spatial.Prepare(area), nil
 }
 
 func checkLimit(limit int) (int, error) {

@@ -115,7 +115,8 @@ func sortPacked(hits []hit) {
 }
 
 // sortPage sorts the hits of a page by code: by ord when every hit has one
-// (ranked), else by the codes themselves. tmp is as for sortHits.
+// (ranked and no ord is 0), else by the codes themselves. tmp is as for
+// sortHits.
 func sortPage(hits, tmp []hit, ranked bool) []hit {
 	if ranked && sortRanked(hits) {
 		return tmp
@@ -123,19 +124,45 @@ func sortPage(hits, tmp []hit, ranked bool) []hit {
 	return sortHits(hits, tmp)
 }
 
-// ordDigit is the digit width of sortRanked: two passes cover the ords of
+// ordDigit is the digit width of rankOrder: two passes cover the ords of
 // 4 million parts.
 const ordDigit = 11
 
-// sortRanked sorts hits whose records all have an ord by it, with an LSD
-// radix sort of 32-bit keys (ord-min)<<posBits|position: for a page of 1,000
-// hits over 2 million parts that is 2 passes instead of the 6 byte passes
-// over the codes. It returns false, leaving hits as they were, when the ord
-// range and the positions do not fit 32 bits.
+// sortRanked sorts hits whose records all have an ord by it (see
+// rankOrder). It returns false, leaving hits as they were, when a hit has
+// no ord or the ord range and the positions do not fit 32 bits.
 func sortRanked(hits []hit) bool {
+	var kbuf [2 << packBits]uint32
+	order, ok := rankOrder(hits, kbuf[:])
+	if !ok {
+		return false
+	}
+	var hbuf [1 << packBits]hit
+	var old []hit
+	if n := len(hits); n <= len(hbuf) {
+		old = hbuf[:n]
+	} else {
+		old = make([]hit, n)
+	}
+	copy(old, hits)
+	for i, k := range order {
+		hits[i] = old[k]
+	}
+	return true
+}
+
+// rankOrder returns the positions of hits in the order of their ords,
+// which is the order of their codes when every hit has an ord: an LSD
+// radix sort of 32-bit keys (ord-min)<<posBits|position (for a page of
+// 1,000 hits over 2 million parts, 2 passes instead of the 6 byte passes
+// over the codes), without moving the hits themselves. The order is
+// written in scratch, or in a new slice when scratch is shorter than
+// 2*len(hits). It returns false when a hit has no ord (0), or when the ord
+// range and the positions do not fit 32 bits.
+func rankOrder(hits []hit, scratch []uint32) ([]uint32, bool) {
 	n := len(hits)
-	if n < 2 {
-		return true
+	if n == 0 {
+		return nil, true
 	}
 	lo, hi := hits[0].ord, hits[0].ord
 	for i := range hits {
@@ -144,17 +171,14 @@ func sortRanked(hits []hit) bool {
 	}
 	posBits := uint(bits.Len32(uint32(n - 1)))
 	rangeBits := uint(bits.Len32(hi - lo))
-	if posBits+rangeBits > 32 {
-		return false
+	if lo == 0 || posBits+rangeBits > 32 {
+		return nil, false
 	}
-	var kbuf [2 << packBits]uint32
-	var keys []uint32
-	if 2*n <= len(kbuf) {
-		keys = kbuf[:2*n]
-	} else {
+	keys := scratch
+	if len(keys) < 2*n {
 		keys = make([]uint32, 2*n)
 	}
-	src, dst := keys[:n], keys[n:]
+	src, dst := keys[:n:n], keys[n:2*n:2*n]
 	for i := range hits {
 		src[i] = (hits[i].ord-lo)<<posBits | uint32(i)
 	}
@@ -179,17 +203,9 @@ func sortRanked(hits []hit) bool {
 		}
 		src, dst = dst, src
 	}
-	var hbuf [1 << packBits]hit
-	var old []hit
-	if n <= len(hbuf) {
-		old = hbuf[:n]
-	} else {
-		old = make([]hit, n)
-	}
-	copy(old, hits)
 	pmask := uint32(1)<<posBits - 1
-	for i, k := range src {
-		hits[i] = old[k&pmask]
+	for i := range src {
+		src[i] &= pmask
 	}
-	return true
+	return src, true
 }

@@ -53,6 +53,38 @@ func TestSortPage(t *testing.T) {
 	}
 }
 
+// TestRankOrder checks the order of rankOrder against a comparison sort,
+// and that it declines hits without an ord and ords too wide for its keys.
+func TestRankOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	for _, n := range []int{0, 1, 2, 100, 1000, 2048, 2049, 5000} {
+		hits := make([]hit, n)
+		for i, o := range rng.Perm(n) {
+			hits[i] = hit{code: 5101040000000000 + uint64(o)*7919, idx: uint32(i), ord: uint32(1 + o*(1+n%3))}
+		}
+		var scratch [4 << packBits]uint32
+		order, ok := rankOrder(hits, scratch[:])
+		if !ok || len(order) != n {
+			t.Fatalf("n=%d: ok %v, %d positions", n, ok, len(order))
+		}
+		for i := 1; i < n; i++ {
+			if hits[order[i-1]].code >= hits[order[i]].code {
+				t.Fatalf("n=%d: out of order at %d", n, i)
+			}
+		}
+		if n > 1 {
+			hits[n/2].ord = 0
+			if _, ok := rankOrder(hits, scratch[:]); ok {
+				t.Fatalf("n=%d: ranked a hit without an ord", n)
+			}
+			hits[n/2].ord = 1<<32 - 1
+			if _, ok := rankOrder(hits, scratch[:]); ok {
+				t.Fatalf("n=%d: ranked ords 32 bits apart", n)
+			}
+		}
+	}
+}
+
 // BenchmarkSortPage sorts a page of 1,000 hits over 2 million parts: by ord
 // (ranked, the parts of a Build) and by code.
 func BenchmarkSortPage(b *testing.B) {
@@ -63,6 +95,14 @@ func BenchmarkSortPage(b *testing.B) {
 		src[i] = hit{code: 5101040000000000 + uint64(o)*4001 + uint64(o>>20)*10_000_000_000, idx: uint32(i), ord: o}
 	}
 	h := make([]hit, len(src))
+	b.Run("order", func(b *testing.B) {
+		var scratch [4 << packBits]uint32
+		b.ReportAllocs()
+		for b.Loop() {
+			rankOrder(src, scratch[:])
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(src)), "ns/hit")
+	})
 	for _, ranked := range []bool{true, false} {
 		name := map[bool]string{true: "ranked", false: "codes"}[ranked]
 		b.Run(name, func(b *testing.B) {

@@ -195,6 +195,34 @@ func BenchmarkSearch1000(b *testing.B) {
 	b.ReportMetric(float64(got)/float64(len(durs)), "parts/op")
 }
 
+// BenchmarkSearchViews1000 is BenchmarkSearch1000 with SearchViews into a
+// reused buffer: the same boxes, the same pages, views instead of parts.
+func BenchmarkSearchViews1000(b *testing.B) {
+	r, _ := benchCity(b)
+	ctx := context.Background()
+	dlon, dlat := centreBox(b, r, orb.Point{104.06, 30.66}, 1000)
+	rng := rand.New(rand.NewPCG(3, 3))
+	var durs []time.Duration
+	var buf []parts.View
+	got := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		c := orb.Point{104.06 + (rng.Float64()-0.5)*0.004, 30.66 + (rng.Float64()-0.5)*0.004}
+		bb := orb.Bound{Min: orb.Point{c[0] - dlon, c[1] - dlat}, Max: orb.Point{c[0] + dlon, c[1] + dlat}}
+		t := time.Now()
+		pg, err := r.SearchViews(ctx, parts.Query{BBox: bb, Limit: 1000}, buf[:0])
+		durs = append(durs, time.Since(t))
+		if err != nil {
+			b.Fatal(err)
+		}
+		buf = pg.Views
+		got += len(pg.Views)
+	}
+	b.ReportMetric(p50(durs), "p50-ns")
+	b.ReportMetric(float64(got)/float64(len(durs)), "parts/op")
+}
+
 func BenchmarkNearest10(b *testing.B) {
 	r, _ := benchCity(b)
 	ctx := context.Background()
