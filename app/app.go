@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -160,6 +161,11 @@ func (a *App) Start(ctx context.Context) error {
 			}
 			return
 		}
+		// The build's scratch (sorting buffers, the scan's batches) is
+		// garbage now: hand it back to the system at once rather than
+		// over the scavenger's minutes, so that RSS after start is what
+		// the city needs.
+		debug.FreeOSMemory()
 		a.log.Info("tile aggregates built", "seconds", time.Since(start).Seconds())
 	})
 	if a.mq != nil {
