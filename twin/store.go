@@ -12,6 +12,9 @@ import (
 // store/gpkg.Store satisfies it.
 type Store interface {
 	CountParts(ctx context.Context) (int, error)
+	// LoadParts, LoadGrids and LoadDivisions may run at the same time
+	// (Open loads the grids beside the parts), each calling its fn from
+	// one goroutine.
 	LoadParts(ctx context.Context, fn func(p parts.Part) error) error
 	LoadGrids(ctx context.Context, fn func(g grid.Grid) error) error
 	LoadDivisions(ctx context.Context, fn func(d grid.Division) error) error
