@@ -23,6 +23,8 @@ func (a *App) registerMetrics(r prometheus.Registerer) error {
 			func() float64 { return float64(n.Stats().Retried) }),
 		counter("citytwin_notifications_dead_total", "Dispatch notifications given up after their last attempt.",
 			func() float64 { return float64(n.Stats().Dead) }),
+		gauge("citytwin_grid_relocations_pending", "Areas of stored grid writes whose components' grid codes wait for a retried re-location (the store refused it; the sweep retries every second).",
+			func() float64 { return float64(a.Twin.RelocationsPending()) }),
 	}
 	if m := a.mq; m != nil {
 		stat := func(f func(s mqtt.Stats) uint64) func() float64 {

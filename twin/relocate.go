@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/paulmach/orb"
 
@@ -63,6 +64,58 @@ func (t *Twin) relocateLocked(ctx context.Context, boxes ...orb.Bound) ([]parts.
 	return out, nil
 }
 
+// relocateOrDefer re-locates the components in boxes, and in the boxes of
+// earlier grid writes whose re-location failed, after a grid write that is
+// already stored. The grid write stands whatever happens here: when the
+// re-location fails (the store refused its transaction, the request was
+// cancelled), its boxes are kept and retried by the next grid write or
+// Sweep, and the caller's answer is not turned into an error for a write
+// that was done. The caller holds wmu.
+func (t *Twin) relocateOrDefer(ctx context.Context, boxes ...orb.Bound) []parts.Part {
+	all := append(t.pendingReloc[:len(t.pendingReloc):len(t.pendingReloc)], boxes...)
+	moved, err := t.relocateLocked(ctx, all...)
+	if err != nil {
+		t.setPending(compactBounds(all))
+		return moved
+	}
+	t.setPending(nil)
+	return moved
+}
+
+func (t *Twin) setPending(bs []orb.Bound) {
+	t.pendingReloc = bs
+	t.pendingN.Store(int64(len(bs)))
+}
+
+// compactBounds drops the zero and repeated bounds of bs.
+func compactBounds(bs []orb.Bound) []orb.Bound {
+	out := make([]orb.Bound, 0, len(bs))
+	for _, b := range bs {
+		if !b.IsZero() && !slices.Contains(out, b) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// RelocationsPending returns the number of areas whose components wait to
+// be re-located after a grid write (0 but for a failed re-location).
+func (t *Twin) RelocationsPending() int { return int(t.pendingN.Load()) }
+
+// retryRelocations re-locates the components of the areas left pending.
+func (t *Twin) retryRelocations(ctx context.Context) error {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	if len(t.pendingReloc) == 0 {
+		return nil
+	}
+	if _, err := t.relocateLocked(ctx, t.pendingReloc...); err != nil {
+		return err
+	}
+	t.setPending(nil)
+	return nil
+}
+
 // gridBound is the bound of a grid, the zero Bound for nil.
 func gridBound(g *grid.Grid) orb.Bound {
 	if g == nil || len(g.Geometry) == 0 {
@@ -82,7 +135,8 @@ type GridImport struct {
 // replaces those whose code exists and differ (a grid equal to the stored
 // one is left alone and counted unchanged). Every grid is checked first on a scratch index, then all are
 // stored in one transaction and applied, then the components the changed
-// grids cover are re-located (relocateLocked) in a following transaction.
+// grids cover are re-located (relocateLocked) in a following transaction
+// (retried later when it fails: relocateOrDefer).
 // A bad grid fails the whole batch with an error naming it; without
 // update an existing code fails with grid.ErrExists.
 func (t *Twin) ImportGrids(ctx context.Context, gs []grid.Grid, update bool) (GridImport, error) {
@@ -143,7 +197,6 @@ func (t *Twin) ImportGrids(ctx context.Context, gs []grid.Grid, update bool) (Gr
 		changes[i] = Change{Op: op, OldGrid: olds[i], NewGrid: &g}
 	}
 	t.emit(changes...)
-	moved, err := t.relocateLocked(ctx, boxes...)
-	res.Relocated = moved
-	return res, err
+	res.Relocated = t.relocateOrDefer(ctx, boxes...)
+	return res, nil
 }

@@ -227,7 +227,8 @@ func (in *Ingester) Ingest(ctx context.Context, rs []sensors.Reading) IngestResu
 
 // Sweep raises silence alarms of the sensors not heard from in time and
 // writes the last readings that changed since the previous checkpoint when
-// it is due. Call it about once a second.
+// it is due; it also retries the re-location of components left pending by
+// a grid write (RelocationsPending). Call it about once a second.
 func (t *Twin) Sweep(ctx context.Context) error {
 	now := t.now().UTC()
 	ts := t.live.sens.Sweep(now, nil)
@@ -239,6 +240,9 @@ func (t *Twin) Sweep(ctx context.Context) error {
 		if cerr := t.checkpointStatuses(ctx, now, false); err == nil {
 			err = cerr
 		}
+	}
+	if rerr := t.retryRelocations(ctx); err == nil {
+		err = rerr
 	}
 	return err
 }

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/paulmach/orb"
 
 	"citytwin/grid"
 	"citytwin/parts"
@@ -39,8 +42,12 @@ type Twin struct {
 	recs Records // nil: the store keeps no sensors or cases (ErrReadOnly)
 	live *live   // sensors, alarms, cases, departments
 
-	wmu       sync.Mutex            // serialises the write path
-	partGroup groupCommit[*partReq] // component writes committed together
+	wmu sync.Mutex // serialises the write path
+	// pendingReloc are the areas of grid writes whose components' re-location
+	// failed, retried by the next grid write or Sweep (under wmu).
+	pendingReloc []orb.Bound
+	pendingN     atomic.Int64          // len(pendingReloc), for readers without wmu
+	partGroup    groupCommit[*partReq] // component writes committed together
 
 	lmu       sync.RWMutex
 	listeners []func(Change)

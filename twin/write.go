@@ -304,8 +304,8 @@ func (t *Twin) putGridLocked(ctx context.Context, old *grid.Grid, g grid.Grid) e
 	}
 	t.emit(Change{Op: op, OldGrid: old, NewGrid: &g})
 	// The grid is stored; the components it gained or lost follow.
-	_, err := t.relocateLocked(ctx, gridBound(old), gridBound(&g))
-	return err
+	t.relocateOrDefer(ctx, gridBound(old), gridBound(&g))
+	return nil
 }
 
 // RemoveGrid deletes a grid from the store and the index.
@@ -327,6 +327,6 @@ func (t *Twin) RemoveGrid(ctx context.Context, code grid.Code, ifVersion uint64)
 	}
 	t.emit(Change{Op: OpRetire, OldGrid: &cur})
 	// The grid is gone; its components are located anew.
-	_, err = t.relocateLocked(ctx, gridBound(&cur))
-	return cur, err
+	t.relocateOrDefer(ctx, gridBound(&cur))
+	return cur, nil
 }
