@@ -3,6 +3,7 @@ package postgis
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"time"
 
 	"citytwin/grid"
@@ -21,19 +22,19 @@ const partSelect = `SELECT code, class, coalesce(name, ''), coalesce(dept_superv
   coalesce(source_name, ''), coalesce(source_id, '')
 FROM parts`
 
-// LoadParts calls fn with every part, retired ones included, streaming, in
-// no particular order. It stops at fn's first error and returns it; a row
-// that does not decode gives a *RowError. fn may write to the store (the
-// read holds one connection of the pool).
+// LoadParts calls fn with every part, retired ones included, streaming, as
+// one query on one snapshot would see them, in storage order (over one
+// connection the server may start the scan of a big table where a
+// concurrent scan is). It stops at fn's first error and returns it; a row
+// that does not decode gives a *RowError. The rows are decoded beside fn,
+// over up to three connections of the pool depending on the processors
+// (see loadparts.go and defaultLoad); one connection of the pool is left
+// free, so fn may write to the store.
 func (s *Store) LoadParts(ctx context.Context, fn func(p parts.Part) error) error {
 	if err := s.check(); err != nil {
 		return err
 	}
-	rows, err := s.pool.Query(ctx, partSelect)
-	if err != nil {
-		return wrap("load parts", err)
-	}
-	return scanParts(rows, fn, nil)
+	return s.loadParts(ctx, fn, defaultLoad(runtime.GOMAXPROCS(0)))
 }
 
 // scanParts decodes rows of partSelect and calls fn with each; it closes
