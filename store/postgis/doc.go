@@ -25,5 +25,6 @@
 // channel citytwin_changes). PutParts, PutGrids and DeleteGrid are
 // conditional on the version the writer read (*ConflictError). Geometries
 // are WGS84 longitude and latitude, sent to the server as EWKB and read
-// back as EWKB (components, decoded on the fly) or WKB (grids); GIST indexes on parts.geom and grids.geom serve box queries.
+// back as EWKB (components, decoded on the fly) or WKB (grids); GIST
+// indexes on parts.geom and grids.geom serve box queries.
 package postgis
