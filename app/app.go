@@ -89,6 +89,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The load's scratch (the builder's sort buffers, the decoders'
+	// chunks) is garbage now: collect it and hand it back before serving,
+	// so that RSS at ready is what the city needs.
+	debug.FreeOSMemory()
 	a.Tiles = tiles.New(a.Twin.Parts(), a.Twin.Grids(), cfg.Tiles)
 	a.Twin.Follow(a.Tiles)
 	a.mq, err = newMQTTSide(ctx, cfg.MQTT, cfg.API.Addr, a.Twin, log)
