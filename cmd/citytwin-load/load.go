@@ -91,6 +91,12 @@ func (l load) run(ctx context.Context) result {
 	)
 	tallies := make([]tally, l.Connections)
 	var next atomic.Int64 // the shared position of InOrder
+	if l.Warmup <= 0 {
+		// No warm-up: the first answers count. Set before the workers
+		// start, or an answer that beat the switch would be dropped and,
+		// with --paths, its path never asked in the run.
+		phase.Store(phaseMeasure)
+	}
 	for w := range l.Connections {
 		wg.Go(func() {
 			l.worker(runCtx, tr, w, &phase, &next, &tallies[w], func() bool {
@@ -159,6 +165,13 @@ func (l load) worker(ctx context.Context, rt http.RoundTripper, w int, phase *at
 	for phase.Load() != phaseDone && ctx.Err() == nil {
 		if l.InOrder {
 			i = int(next.Add(1) - 1)
+			if l.Warmup <= 0 && int64(i) >= l.MaxRequests {
+				// Every position taken is counted: past the last one, a
+				// request would only race the ones still in flight for
+				// the last counted answers (and a path it beat would be
+				// cancelled unasked).
+				return
+			}
 		}
 		u := l.Targets[i%n]
 		i++
