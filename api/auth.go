@@ -107,20 +107,22 @@ func (s *Server) authMiddleware() echo.MiddlewareFunc {
 	cache, _ := s.auth.(cacheReporter)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			ip := clientIP(c.Request(), proxies)
+			// The client's address is worked out only for a limiter that
+			// needs it (none with rate limits off).
+			ipKey := func() string { return "ip:" + clientIP(c.Request(), proxies) }
 			secret, present, err := bearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
 			if err != nil {
-				if err := take(lim.lookup, "ip:"+ip); err != nil {
+				if err := takeKey(lim.lookup, ipKey); err != nil {
 					return err
 				}
 				return unauthorized(err.Error(), "malformed Authorization header", true)
 			}
 			p := Principal{Role: RolePublic}
-			key := "ip:" + ip
+			key := ipKey
 			switch {
 			case present && s.auth != nil:
 				if cache == nil || !cache.Cached(secret) {
-					if err := take(lim.lookup, "ip:"+ip); err != nil {
+					if err := takeKey(lim.lookup, ipKey); err != nil {
 						return err
 					}
 				}
@@ -133,22 +135,33 @@ func (s *Server) authMiddleware() echo.MiddlewareFunc {
 					return err
 				}
 				if p.TokenID != "" {
-					key = "token:" + p.TokenID
+					id := p.TokenID
+					key = func() string { return "token:" + id }
 				}
 			case !s.cfg.AllowAnonymous:
 				// No token, or no Authenticator to check one with.
-				if err := take(lim.lookup, "ip:"+ip); err != nil {
+				if err := takeKey(lim.lookup, ipKey); err != nil {
 					return err
 				}
 				return unauthorized("this server needs a token: send Authorization: Bearer <token>", "", false)
 			}
-			if err := take(lim.forRequest(c.Path(), p.Role), key); err != nil {
+			if err := takeKey(lim.forRequest(c.Path(), p.Role), key); err != nil {
 				return err
 			}
-			c.Set(principalKey, p)
+			if p != (Principal{Role: RolePublic}) {
+				c.Set(principalKey, p) // principalOf answers the public without it
+			}
 			return next(c)
 		}
 	}
+}
+
+// takeKey is take with the bucket's key worked out only when l limits.
+func takeKey(l *limiter, key func() string) error {
+	if l == nil {
+		return nil
+	}
+	return take(l, key())
 }
 
 // tokenReason says in a few words why a token was refused.

@@ -182,16 +182,33 @@ func appendFloat(b []byte, f float64) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// jsonSafe marks the ASCII bytes written as they are in a JSON string;
+// jsonHTMLSafe leaves out <, > and & as well, as encoding/json's Marshal
+// does. Both are read-only tables.
+var jsonSafe, jsonHTMLSafe = safeTables()
+
+func safeTables() (plain, html [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		plain[c] = c != '"' && c != '\\'
+		html[c] = plain[c] && c != '<' && c != '>' && c != '&'
+	}
+	return plain, html
+}
+
 // appendJSONString writes s as a JSON string: quotes, backslashes and
 // control characters escaped, invalid UTF-8 replaced by U+FFFD, as
-// encoding/json does.
-func appendJSONString(b []byte, s string) []byte {
+// encoding/json does (without its HTML escaping).
+func appendJSONString(b []byte, s string) []byte { return appendJSONStr(b, s, &jsonSafe) }
+
+// appendJSONStr writes s as a JSON string, the ASCII bytes not safe
+// escaped.
+func appendJSONStr(b []byte, s string, safe *[utf8.RuneSelf]bool) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if safe[c] {
 				i++
 				continue
 			}

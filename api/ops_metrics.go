@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,6 +22,17 @@ type serverMetrics struct {
 
 	heavyRejected *prometheus.CounterVec // expensive queries refused for want of a slot, by route
 	heavyWait     prometheus.Histogram   // wait of expensive queries for a slot
+
+	// observers caches the requests histogram of each route, method and
+	// status (obsKey): WithLabelValues hashes and looks up its labels, and
+	// formats the status, on every call.
+	observers sync.Map
+}
+
+// obsKey names one histogram of serverMetrics.requests.
+type obsKey struct {
+	route, method string
+	status        int
 }
 
 // newServerMetrics registers the server's metrics on reg: requests,
@@ -74,7 +86,12 @@ func newServerMetrics(reg *prometheus.Registry, tw *twin.Twin, tm *tiles.Map) (*
 }
 
 func (m *serverMetrics) observeRequest(route, method string, status int, d time.Duration) {
-	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Observe(d.Seconds())
+	k := obsKey{route, method, status}
+	o, ok := m.observers.Load(k)
+	if !ok {
+		o, _ = m.observers.LoadOrStore(k, m.requests.WithLabelValues(route, method, strconv.Itoa(status)))
+	}
+	o.(prometheus.Observer).Observe(d.Seconds())
 }
 
 // timeWrite runs a twin write and records its latency; the result label is

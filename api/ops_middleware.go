@@ -13,13 +13,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
 )
-
-// requestIDKey is the echo context key of the request id.
-const requestIDKey = "request_id"
 
 // requestID takes a well-formed X-Request-Id from the client (up to 128 of
 // A-Z a-z 0-9 . _ -) or makes one, and echoes it in the response.
@@ -31,8 +30,8 @@ func (s *Server) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 			_, _ = rand.Read(b[:])
 			id = hex.EncodeToString(b[:])
 		}
-		c.Set(requestIDKey, id)
-		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		// X-Request-Id is canonical: no need for Header().Set's work.
+		c.Response().Header()[echo.HeaderXRequestID] = []string{id}
 		return next(c)
 	}
 }
@@ -50,9 +49,13 @@ func validRequestID(id string) bool {
 	return true
 }
 
+// requestIDOf is the request's id, as the requestID middleware set it in
+// the answer's X-Request-Id header.
 func requestIDOf(c echo.Context) string {
-	id, _ := c.Get(requestIDKey).(string)
-	return id
+	if v := c.Response().Header()[echo.HeaderXRequestID]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // accessLog writes errors as problems (so that it sees the final status),
@@ -136,11 +139,11 @@ func (s *Server) deadline(next echo.HandlerFunc) echo.HandlerFunc {
 			limit = s.cfg.TileTimeout
 		}
 		req := c.Request()
-		ctx, cancel := context.WithTimeoutCause(req.Context(), limit, errRouteDeadline)
-		defer cancel()
+		ctx := &routeCtx{parent: req.Context(), deadline: time.Now().Add(limit)}
+		defer ctx.stop()
 		c.SetRequest(req.WithContext(ctx))
 		err := next(c)
-		if context.Cause(ctx) == errRouteDeadline && (err != nil || !c.Response().Committed) {
+		if ctx.timedOut() && (err != nil || !c.Response().Committed) {
 			if route == "" {
 				route = "unmatched"
 			}
@@ -151,13 +154,77 @@ func (s *Server) deadline(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// routeCtx is the context of a request under its route's deadline: that
+// of context.WithDeadlineCause(parent, deadline, errRouteDeadline), made
+// only when a handler first waits on Done or asks a Value (Err and
+// Deadline answer without it while the deadline is ahead). A cheap answer
+// (a lookup never looks at its context) so skips the timer and the link
+// to the parent's cancellation that would cost more than the answer.
+type routeCtx struct {
+	parent   context.Context
+	deadline time.Time
+	once     sync.Once
+	made     atomic.Bool
+	ctx      context.Context
+	cancel   context.CancelFunc
+}
+
+// real is the context.WithDeadlineCause context, made on first use.
+func (c *routeCtx) real() context.Context {
+	c.once.Do(func() {
+		c.ctx, c.cancel = context.WithDeadlineCause(c.parent, c.deadline, errRouteDeadline)
+		c.made.Store(true)
+	})
+	return c.ctx
+}
+
+// Deadline is the route's deadline, or the parent's if that comes first.
+func (c *routeCtx) Deadline() (time.Time, bool) {
+	if d, ok := c.parent.Deadline(); ok && d.Before(c.deadline) {
+		return d, true
+	}
+	return c.deadline, true
+}
+
+// Done is the real context's channel.
+func (c *routeCtx) Done() <-chan struct{} { return c.real().Done() }
+
+// Err is nil while the parent is live and the deadline ahead, else the
+// real context's error.
+func (c *routeCtx) Err() error {
+	if !c.made.Load() && time.Now().Before(c.deadline) && c.parent.Err() == nil {
+		return nil
+	}
+	return c.real().Err()
+}
+
+// Value is the real context's value (context.Cause asks it too).
+func (c *routeCtx) Value(key any) any { return c.real().Value(key) }
+
+// timedOut reports whether the request ran past its route's deadline:
+// the cause of the real context, or, when nothing made it, the clock.
+func (c *routeCtx) timedOut() bool {
+	if c.made.Load() {
+		return context.Cause(c.ctx) == errRouteDeadline
+	}
+	return !time.Now().Before(c.deadline)
+}
+
+// stop releases the real context's timer, if it was made.
+func (c *routeCtx) stop() {
+	if c.made.Load() {
+		c.cancel()
+	}
+}
+
 // varyAuthorization marks every answer as depending on the Authorization
 // header: bodies differ by role (the public gets components without photo
 // and note), and so does 200 against 401, so a shared cache must not hand
 // one caller's answer to another.
 func (s *Server) varyAuthorization(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		c.Response().Header().Add(echo.HeaderVary, echo.HeaderAuthorization)
+		h := c.Response().Header()
+		h[echo.HeaderVary] = append(h[echo.HeaderVary], echo.HeaderAuthorization) // Add, canonical key
 		return next(c)
 	}
 }

@@ -3,12 +3,12 @@ package api
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/paulmach/orb"
@@ -18,15 +18,16 @@ import (
 
 // registerParts registers the component routes under /parts.
 func (s *Server) registerParts(g *echo.Group, mw ...echo.MiddlewareFunc) {
-	g.GET("", s.listParts, mw...)
-	g.GET("/nearest", s.nearestParts, mw...)
-	g.GET("/counts", s.countParts, mw...)
-	g.POST("/within", s.withinParts, mw...)
-	g.POST("/changes", s.changeParts, mw...)
-	g.POST("", s.addPart, mw...)
-	g.GET("/:code", s.getPart, mw...)
-	g.PATCH("/:code", s.patchPart, mw...)
-	g.DELETE("/:code", s.retirePart, mw...)
+	// The middleware is applied here, once, not by echo on every request.
+	g.GET("", withMiddleware(s.listParts, mw...))
+	g.GET("/nearest", withMiddleware(s.nearestParts, mw...))
+	g.GET("/counts", withMiddleware(s.countParts, mw...))
+	g.POST("/within", withMiddleware(s.withinParts, mw...))
+	g.POST("/changes", withMiddleware(s.changeParts, mw...))
+	g.POST("", withMiddleware(s.addPart, mw...))
+	g.GET("/:code", withMiddleware(s.getPart, mw...))
+	g.PATCH("/:code", withMiddleware(s.patchPart, mw...))
+	g.DELETE("/:code", withMiddleware(s.retirePart, mw...))
 }
 
 // joinInput merges the *InputErrors among errs into one; any other error
@@ -99,8 +100,10 @@ func notModified(c echo.Context, tag string) bool {
 
 // getPart: GET /parts/{code}. A retired component is 410 Gone.
 func (s *Server) getPart(c echo.Context) error {
-	if err := checkParams(c.QueryParams()); err != nil {
-		return err
+	if c.QueryString() != "" { // no query: no url.Values to make
+		if err := checkParams(c.QueryParams()); err != nil {
+			return err
+		}
 	}
 	code, err := parseCodeParam(c)
 	if err != nil {
@@ -119,7 +122,10 @@ func (s *Server) writePart(c echo.Context, status int, p *parts.Part) error {
 	if status == http.StatusOK && c.Request().Method == http.MethodGet && notModified(c, tag) {
 		return c.NoContent(http.StatusNotModified)
 	}
-	return writeJSON(c, status, mediaGeoJSON, featureOfPart(p, principalOf(c)))
+	buf := s.bufs.get()
+	defer s.bufs.put(buf)
+	*buf = appendPart((*buf)[:0], p, principalOf(c), nil, true)
+	return writeBytes(c, status, mediaGeoJSON, *buf)
 }
 
 // listParts: GET /parts?codes=... (a batch) or GET /parts?bbox=&<filter>&limit=&cursor=.
@@ -265,14 +271,10 @@ func (s *Server) nearestParts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	who := principalOf(c)
-	fs := make([]partFeature, len(ns))
-	for i := range ns {
-		fs[i] = featureOfPart(&ns[i].Part, who)
-		d := ns[i].Distance
-		fs[i].Properties.Distance = &d
-	}
-	return writeJSON(c, http.StatusOK, mediaGeoJSON, newCollection(fs))
+	buf := s.bufs.get()
+	defer s.bufs.put(buf)
+	*buf = appendNearest((*buf)[:0], ns, principalOf(c), time.Now())
+	return writeBytes(c, http.StatusOK, mediaGeoJSON, *buf)
 }
 
 // withinParts: POST /parts/within with a Polygon or MultiPolygon (or a
@@ -395,10 +397,10 @@ func (s *Server) countParts(c echo.Context) error {
 	if err := joinInput(ferr, byErr, berr); err != nil {
 		return err
 	}
-	var counts map[parts.Class]int
+	var counts []parts.ClassCount
 	ctx := c.Request().Context()
 	count := func() (err error) {
-		counts, err = s.twin.Parts().CountByClass(ctx, b, f)
+		counts, err = s.twin.Parts().CountClasses(ctx, b, f)
 		return err
 	}
 	var err error
@@ -410,40 +412,34 @@ func (s *Server) countParts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	doc := countsDoc{By: by, Grid: f.GridPrefix, Counts: []classCount{}}
+	doc := countsDoc{By: by, Grid: f.GridPrefix}
 	if hasBBox {
 		doc.BBox = []float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]}
 	}
 	cat := s.twin.Catalogue()
-	majors := map[int]int{}
-	classes := make([]parts.Class, 0, len(counts))
-	for cl, n := range counts {
-		doc.Total += n
-		majors[cl.Major()] += n
-		classes = append(classes, cl)
-	}
-	if by == "class" {
-		slices.Sort(classes)
-		for _, cl := range classes {
-			row := classCount{Class: cl.String(), Count: counts[cl]}
-			if ci, ok := cat.Lookup(cl); ok {
+	var majors [100]int // majors of 4-digit classes: 0-99
+	rows := make([]classCount, 0, len(counts))
+	for _, cc := range counts {
+		doc.Total += cc.Count
+		majors[cc.Class.Major()] += cc.Count
+		if by == "class" {
+			row := classCount{Class: string(appendClassDigits(nil, cc.Class)), Count: cc.Count}
+			if ci, ok := cat.Lookup(cc.Class); ok {
 				row.Name = ci.Name
 			}
-			doc.Counts = append(doc.Counts, row)
-		}
-	} else {
-		for _, m := range sortedInts(majors) {
-			doc.Counts = append(doc.Counts, classCount{Major: fmt.Sprintf("%02d", m), Name: majorNames[m], Count: majors[m]})
+			rows = append(rows, row)
 		}
 	}
-	return writeJSON(c, http.StatusOK, mediaJSON, doc)
-}
-
-func sortedInts(m map[int]int) []int {
-	ks := make([]int, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
+	if by != "class" {
+		for m, n := range majors {
+			if n > 0 {
+				rows = append(rows, classCount{Major: string([]byte{byte('0' + m/10), byte('0' + m%10)}), Name: majorNames[m], Count: n})
+			}
+		}
 	}
-	slices.Sort(ks)
-	return ks
+	doc.Counts = rows
+	buf := s.bufs.get()
+	defer s.bufs.put(buf)
+	*buf = appendCountsDoc((*buf)[:0], &doc)
+	return writeBytes(c, http.StatusOK, mediaJSON, *buf)
 }

@@ -33,6 +33,10 @@ type Server struct {
 	ready       atomic.Bool
 	accessLines *accessSampler
 	heavyGate   *heavyGate // nil: expensive queries are not bounded
+	// chain is the server's middleware around the routed handler, built
+	// once: echo's Use would build it again on every request.
+	chain echo.HandlerFunc
+	bufs  bufPool // buffers of the answers written by hand
 }
 
 // New builds the server and its routes. tm may be nil (no tiles); auth may
@@ -64,7 +68,7 @@ func New(cfg Config, tw *twin.Twin, tm *tiles.Map, auth Authenticator) (*Server,
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.requestID, s.accessLog, s.recover, s.deadline, s.varyAuthorization, s.cors, s.bodyLimit)
+	s.chain = withMiddleware(routed, s.requestID, s.accessLog, s.recover, s.deadline, s.varyAuthorization, s.cors, s.bodyLimit)
 	s.echo = e
 
 	// Operations: never behind authentication.
@@ -92,8 +96,33 @@ func New(cfg Config, tw *twin.Twin, tm *tiles.Map, auth Authenticator) (*Server,
 	if err != nil {
 		return nil, fmt.Errorf("api: gzip: %w", err)
 	}
-	s.handler = gz(e)
+	s.handler = gz(http.HandlerFunc(s.serveHTTP))
 	return s, nil
+}
+
+// serveHTTP is echo's ServeHTTP with the server's middleware chain built
+// once (s.chain) rather than on every request: route, run, answer errors.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	e := s.echo
+	c := e.AcquireContext()
+	c.Reset(r, w)
+	e.Router().Find(r.Method, echo.GetPath(r), c)
+	if err := s.chain(c); err != nil {
+		e.HTTPErrorHandler(err, c)
+	}
+	e.ReleaseContext(c)
+}
+
+// routed runs the handler the router found (or its 404 / 405 handler).
+func routed(c echo.Context) error { return c.Handler()(c) }
+
+// withMiddleware wraps h in mw (the first outermost) once, when a route is
+// registered: echo applies a route's own middleware anew on every request.
+func withMiddleware(h echo.HandlerFunc, mw ...echo.MiddlewareFunc) echo.HandlerFunc {
+	for i := len(mw) - 1; i >= 0; i-- {
+		h = mw[i](h)
+	}
+	return h
 }
 
 // Handler returns the server's http.Handler (gzip for JSON, then echo).

@@ -116,6 +116,9 @@ func (r *Registry) nearestByBoxes(ctx context.Context, m *matcher, metric *spati
 	area := math.Max(all.Max[0]-all.Min[0], 1e-6) * math.Max(all.Max[1]-all.Min[1], 1e-6) *
 		mPerDeg * mPerDeg * math.Cos(o[1]*math.Pi/180)
 	rad := math.Max(5, math.Sqrt(float64(k)*area/(math.Pi*float64(live)))/3)
+	// Room for the candidates of a typical box from the start, rather than
+	// growing from nothing by doubling on every search.
+	found = make([]cand, 0, max(64, 4*k))
 	for {
 		if rad > maxDist {
 			rad = maxDist
