@@ -13,7 +13,8 @@
 #      the city), nearest 10 and 500 m counts (/parts/counts?bbox=) around
 #      components drawn at random, bbox pages of 100 (300-500 m boxes); and
 #      bench/httpbare, a bare net/http server sending the bytes of one lookup
-#      answer, for the ratio of lookups to what net/http alone does here;
+#      answer (its body and headers), for the ratio of lookups to what
+#      net/http alone does here;
 #   4. a second server started with --tile-cache-mb 0: the z14 list once,
 #      and the list in a loop for DURATION (every answer encoded);
 #   5. the start from PostGIS (serve --pg): to /readyz 200, RSS at ready and
@@ -189,7 +190,7 @@ tiles_warm=$(tilepass "warm: the same again" "$addr" "$work/z14.paths")
 first_code=$(head -1 "$keys.codes.paths")
 curl -fsS -D "$work/lookup.headers" -o "$work/lookup.body" "http://$addr$first_code"
 ctype=$(awk 'tolower($1) == "content-type:" { sub(/\r$/, ""); print $2 }' "$work/lookup.headers")
-bin/httpbare --addr "$addr_bare" --body "$work/lookup.body" --type "$ctype" &
+bin/httpbare --addr "$addr_bare" --body "$work/lookup.body" --type "$ctype" --headers "$work/lookup.headers" &
 pids+=("$!")
 until curl -fsS -o /dev/null "http://$addr_bare/"; do sleep 0.05; done
 mix=$(
@@ -283,6 +284,7 @@ fi
   echo "the server without cache: $misses"
   echo
   echo "## query mix, wrk -t2, $duration per run after a 2 s warm-up, random keys over the whole city (scripts/wrk/random.lua)"
+  echo "the bare server sends the body and these headers of one lookup: $(awk -F: 'NR > 1 && NF > 1 { printf "%s; ", $1 }' "$work/lookup.headers")"
   echo "$mix"
 } | tee "$out"
 echo "written to $out" >&2
