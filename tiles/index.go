@@ -267,6 +267,20 @@ func (ix *index) remove(code parts.Code, g orb.Geometry) {
 	}
 }
 
+// runEnd returns the end of the run of class cl in a bucket sorted by
+// class that goes on at i (i itself when the run ended before it).
+func runEnd(list []pointRec, i int, cl parts.Class) int {
+	end := i
+	for end < len(list) && end < i+8 && list[end].code.Class() == cl {
+		end++
+	}
+	if end < len(list) && list[end].code.Class() == cl {
+		n, _ := slices.BinarySearchFunc(list[end:], cl+1, func(r pointRec, c parts.Class) int { return int(r.code.Class()) - int(c) })
+		end += n
+	}
+	return end
+}
+
 // eligible tells whether a part belongs in the index.
 func (m *Map) eligible(p *parts.Part) bool {
 	return p != nil && p.Geometry != nil && !p.Retired
@@ -409,9 +423,21 @@ func (ix *index) gather(ctx context.Context, enc *tileEncoder, pr *projection, f
 		off := len(arena)
 		arena = append(arena, l.geom...)
 		l.discard()
-		items = append(items, partItem{code: code, class: cl, state: state, typ: typ, owner: ix.owners[owner],
+		items = append(items, partItem{code: code, class: cl, state: state, typ: typ, owner: ix.owners[owner], ownerID: owner + 1,
 			off: uint32(off), n: uint32(len(arena) - off)})
 		return len(items) < limit
+	}
+	// addPoint keeps a point in the buffered tile, its tile coordinates
+	// packed in the item (no geometry written yet).
+	addPoint := func(r *pointRec, cl parts.Class) (kept, more bool) {
+		x, y, ok := pr.tilePoint(r.pt)
+		if !ok {
+			return false, true
+		}
+		plan.note(cl, r.pt)
+		items = append(items, partItem{code: r.code, class: cl, state: r.state, typ: geomPoint, owner: ix.owners[r.owner], ownerID: r.owner + 1,
+			off: uint32(x), n: uint32(y), packed: true})
+		return true, len(items) < limit
 	}
 	shape := func(s *shapeRec) bool {
 		cl := s.code.Class()
@@ -439,49 +465,32 @@ func (ix *index) gather(ctx context.Context, enc *tileEncoder, pr *projection, f
 					if !box.Contains(r.pt) || !fm.match(r.code.Class(), r.owner, r.state) {
 						continue
 					}
-					if !enc.gw.point(l, pr, r.pt) {
-						l.discard()
-						continue
-					}
-					if !add(r.code, r.code.Class(), r.owner, r.state, geomPoint, r.pt) {
+					if _, more := addPoint(r, r.code.Class()); !more {
 						return false, nil
 					}
 				}
 				list = nil
 			}
 			for i := 0; i < len(list); {
-				// the run of a class, of which the plan keeps a prefix
+				// the run of a class, of which the plan keeps a prefix: a
+				// run read to its end needs no search for that end
 				cl := list[i].code.Class()
-				end := i + 1
-				for end < len(list) && end < i+8 && list[end].code.Class() == cl {
-					end++
-				}
-				if end < len(list) && list[end].code.Class() == cl {
-					n, _ := slices.BinarySearchFunc(list[end:], cl+1, func(r pointRec, c parts.Class) int { return int(r.code.Class()) - int(c) })
-					end += n
-				}
 				s := plan.shiftOf(cl)
-				if s >= dropAll || (fm.classes != nil && (int(cl) >= len(fm.classes) || !fm.classes[cl])) {
-					i = end
-					continue
-				}
-				for ; i < end; i++ {
-					r := &list[i]
-					if s > 0 && hashCode(r.code)>>(64-s) != 0 {
-						break
-					}
-					if !box.Contains(r.pt) || !fm.match(cl, r.owner, r.state) {
-						continue
-					}
-					if !enc.gw.point(l, pr, r.pt) {
-						l.discard()
-						continue
-					}
-					if !add(r.code, cl, r.owner, r.state, geomPoint, r.pt) {
-						return false, nil
+				if s < dropAll && (fm.classes == nil || (int(cl) < len(fm.classes) && fm.classes[cl])) {
+					for ; i < len(list) && list[i].code.Class() == cl; i++ {
+						r := &list[i]
+						if s > 0 && hashCode(r.code)>>(64-s) != 0 {
+							break
+						}
+						if !box.Contains(r.pt) || !fm.match(cl, r.owner, r.state) {
+							continue
+						}
+						if _, more := addPoint(r, cl); !more {
+							return false, nil
+						}
 					}
 				}
-				i = end
+				i = runEnd(list, i, cl)
 			}
 			for _, s := range ix.shapes[k] {
 				// a shape in several buckets is taken in the first one of

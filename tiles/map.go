@@ -142,6 +142,10 @@ type tileEncoder struct {
 	classPass []bool
 	// omitted lists by class what a thinned tile leaves out.
 	omitted []omission
+	// ownerVal holds by partItem.ownerID the owner's value index + 1 in
+	// the layer being written (0: not yet), ownerSet the ids set.
+	ownerVal []uint32
+	ownerSet []uint32
 }
 
 // Layers returns the layer names Encode accepts.
@@ -587,24 +591,52 @@ func (m *Map) encodeParts(ctx context.Context, enc *tileEncoder, pr *projection,
 	items, arena := enc.items, enc.arena
 	order := sortByCode(items, enc.order[:0], &enc.scratch)
 	enc.order = order
-	var digits [16]byte
 	var states [8]uint32 // value index + 1 by state
+	ownerVal := enc.ownerVal
+	var tagBuf [32]byte
+	var ptBuf [16]byte
 	for _, k := range order {
 		it := &items[k&idxMask]
-		formatCode(&digits, it.code)
-		l.tag(0, l.uniqueValue(digits[:]))
-		l.tag(1, l.classValue(uint16(it.class)))
+		// the tags and geometry go straight into the feature
+		tags := append(tagBuf[:0], 0)
+		tags = appendVarint(tags, uint64(l.codeValue(it.code)))
+		tags = append(tags, 1)
+		tags = appendVarint(tags, uint64(l.classValue(uint16(it.class))))
 		si := int(it.state) & 7
 		if states[si] == 0 {
 			states[si] = l.strValue(it.state.String()) + 1
 		}
-		l.tag(2, states[si]-1)
+		tags = append(tags, 2)
+		tags = appendVarint(tags, uint64(states[si]-1))
 		if it.owner != "" {
-			l.tag(3, l.strValue(it.owner))
+			if id := it.ownerID; id > 0 {
+				// the index's owner number: its value looked up once a tile
+				if int(id) >= len(ownerVal) {
+					ownerVal = slices.Grow(ownerVal, int(id)+1-len(ownerVal))[:id+1]
+				}
+				if ownerVal[id] == 0 {
+					ownerVal[id] = l.strValue(it.owner) + 1
+					enc.ownerSet = append(enc.ownerSet, id)
+				}
+				tags = append(tags, 3)
+				tags = appendVarint(tags, uint64(ownerVal[id]-1))
+			} else {
+				tags = append(tags, 3)
+				tags = appendVarint(tags, uint64(l.strValue(it.owner)))
+			}
 		}
-		l.geom = append(l.geom, arena[it.off:it.off+it.n]...)
-		l.feature(uint64(it.code), it.typ)
+		var geom []byte
+		if it.packed {
+			geom = appendPoint(ptBuf[:0], int32(it.off), int32(it.n))
+		} else {
+			geom = arena[it.off : it.off+it.n]
+		}
+		l.featureOf(uint64(it.code), it.typ, tags, geom)
 	}
+	for _, id := range enc.ownerSet {
+		ownerVal[id] = 0
+	}
+	enc.ownerVal, enc.ownerSet = ownerVal, enc.ownerSet[:0]
 	return nil
 }
 
@@ -713,14 +745,17 @@ func formatCode(b *[16]byte, c parts.Code) {
 }
 
 // partItem is a component kept for a tile, its geometry commands stored in
-// the encoder's arena.
+// the encoder's arena, or, when packed, a point whose tile coordinates
+// are off and n (as int32).
 type partItem struct {
-	code   parts.Code
-	owner  string
-	off, n uint32
-	class  parts.Class
-	state  parts.State
-	typ    uint8
+	code    parts.Code
+	owner   string
+	off, n  uint32
+	ownerID uint32 // the index's owner number + 1, 0 when not from the index
+	class   parts.Class
+	state   parts.State
+	typ     uint8
+	packed  bool
 }
 
 // encodeAggregate fills enc.layer with the "parts_agg" layer: one point
