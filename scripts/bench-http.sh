@@ -105,13 +105,15 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 kb() { awk -v k="$2" '$1 == k":" { print $2 }' "/proc/$1/status"; }
 mb() { awk -v k="$2" '$1 == k":" { printf "%.0f MB", $2 / 1024 }' "/proc/$1/status"; }
 
-# serve ADDR LOG [flags...] starts a server, waits for /readyz 200 and sets
-# pid, ready (seconds from start), rss_ready and t0.
+# serve ADDR LOG [flags...] starts a server on the store of store_args (the
+# city file unless set), waits for /readyz 200 and sets pid, ready (seconds
+# from start), rss_ready and t0.
+store_args=(--data "$data")
 serve() {
   local a="$1" log="$2"
   shift 2
   t0=$(now)
-  bin/citytwin serve --data "$data" --addr "$a" --no-mqtt --rate-limit 0 --access-log=false "$@" >/dev/null 2>"$log" &
+  bin/citytwin serve "${store_args[@]}" --addr "$a" --no-mqtt --rate-limit 0 --access-log=false "$@" >/dev/null 2>"$log" &
   pid=$!
   pids+=("$pid")
   until curl -fsS -o /dev/null "http://$a/readyz" 2>/dev/null; do
@@ -211,25 +213,6 @@ hwm_end=$(mb "$main_pid" VmHWM)
 cleanup
 pids=()
 
-# serve_pg ADDR LOG URL starts a server on PostGIS, as serve does.
-serve_pg() {
-  local a="$1" log="$2" url="$3"
-  t0=$(now)
-  bin/citytwin serve --pg "$url" --addr "$a" --no-mqtt --rate-limit 0 --access-log=false >/dev/null 2>"$log" &
-  pid=$!
-  pids+=("$pid")
-  until curl -fsS -o /dev/null "http://$a/readyz" 2>/dev/null; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      echo "the server on PostGIS exited while loading:" >&2
-      cat "$log" >&2
-      exit 1
-    fi
-    sleep 0.02
-  done
-  ready=$(since "$t0")
-  rss_ready=$(mb "$pid" VmRSS)
-}
-
 # 4. a server without its tile cache
 serve "$addr_nocache" "$work/serve-nocache.log" --tile-cache-mb 0
 ready_nc=$ready
@@ -253,7 +236,8 @@ if [ -n "$pg" ]; then
     psql "$pg/postgres" -qc "CREATE DATABASE $db" >/dev/null
     bin/citytwin copy --data "$data" --pg "$pg_url" >&2
   fi
-  serve_pg "$addr_nocache" "$work/serve-pg.log" "$pg_url"
+  store_args=(--pg "$pg_url")
+  serve "$addr_nocache" "$work/serve-pg.log"
   pg_ready=$ready pg_rss=$rss_ready
   sleep 30
   pg_line="process start to /readyz 200:        $pg_ready s; RSS at ready $pg_rss, 30 s later $(mb "$pid" VmRSS) (peak, VmHWM: $(mb "$pid" VmHWM))"
