@@ -27,7 +27,7 @@ func appendPart(b []byte, p *parts.Part, who Principal, dist *float64, html bool
 		safe = &jsonHTMLSafe
 	}
 	b = append(b, `{"type":"Feature","id":"`...)
-	b = appendCode(b, p.Code)
+	b = p.Code.AppendDigits(b)
 	b = append(b, `","geometry":`...)
 	if p.Geometry == nil {
 		b = append(b, "null"...)
@@ -39,7 +39,7 @@ func appendPart(b []byte, p *parts.Part, who Principal, dist *float64, html bool
 		b = append(b, '}')
 	}
 	b = append(b, `,"properties":{"code":"`...)
-	b = appendCode(b, p.Code)
+	b = p.Code.AppendDigits(b)
 	b = append(b, `","class":`...)
 	b = appendClass(b, p.Class, safe)
 	b = appendStrField(b, `,"name":`, p.Name, safe)
@@ -84,17 +84,6 @@ func appendPart(b []byte, p *parts.Part, who Principal, dist *float64, html bool
 func appendStrField(b []byte, key, v string, safe *[utf8.RuneSelf]bool) []byte {
 	b = append(b, key...)
 	return appendJSONStr(b, v, safe)
-}
-
-// appendCode writes the 16 digits of Code.String.
-func appendCode(b []byte, c parts.Code) []byte {
-	var d [16]byte
-	v := uint64(c)
-	for i := 15; i >= 0; i-- {
-		d[i] = byte('0' + v%10)
-		v /= 10
-	}
-	return append(b, d[:]...)
 }
 
 // appendClass writes Class.String (%04d) as a JSON string.

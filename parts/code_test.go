@@ -2,6 +2,8 @@ package parts_test
 
 import (
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"citytwin/parts"
@@ -228,4 +230,18 @@ func FuzzParseClass(f *testing.F) {
 			t.Fatalf("ParseClass(%q) = %v", s, c)
 		}
 	})
+}
+
+// TestDigitsRandom checks Digits, AppendDigits and String against fmt.
+func TestDigitsRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 10000 {
+		v := r.Uint64N(1e16)
+		want := fmt.Sprintf("%016d", v)
+		var b [16]byte
+		parts.Code(v).Digits(&b)
+		if string(b[:]) != want || parts.Code(v).String() != want || string(parts.Code(v).AppendDigits([]byte("x"))) != "x"+want {
+			t.Fatalf("Digits(%d) = %s, String %s, want %s", v, b[:], parts.Code(v).String(), want)
+		}
+	}
 }

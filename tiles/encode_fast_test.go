@@ -2,7 +2,6 @@ package tiles
 
 import (
 	"bytes"
-	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -11,19 +10,6 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
 )
-
-// TestFormatCodeRandom checks the two-halves digit writer against fmt.
-func TestFormatCodeRandom(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	for range 10000 {
-		v := r.Uint64N(1e16)
-		var b [16]byte
-		formatCode(&b, parts.Code(v))
-		if want := fmt.Sprintf("%016d", v); string(b[:]) != want {
-			t.Fatalf("formatCode(%d) = %s, want %s", v, b[:], want)
-		}
-	}
-}
 
 // TestCodeValue checks that codeValue writes the bytes of uniqueValue of
 // the code's digits.
@@ -37,7 +23,7 @@ func TestCodeValue(t *testing.T) {
 			c = 0
 		}
 		var d [16]byte
-		formatCode(&d, c)
+		c.Digits(&d)
 		if i, j := a.codeValue(c), b.uniqueValue(d[:]); i != j {
 			t.Fatalf("codeValue index %d, uniqueValue %d", i, j)
 		}

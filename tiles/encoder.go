@@ -167,7 +167,7 @@ func (l *layerEncoder) codeValue(c parts.Code) uint32 {
 	l.values = slices.Grow(l.values, 20)[:n+20]
 	v := l.values[n : n+20]
 	v[0], v[1], v[2], v[3] = 0x22, 18, 0x0a, 16
-	formatCode((*[16]byte)(v[4:20]), c)
+	c.Digits((*[16]byte)(v[4:20]))
 	return i
 }
 

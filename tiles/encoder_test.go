@@ -153,9 +153,9 @@ func TestFormatCode(t *testing.T) {
 			t.Fatal(err)
 		}
 		var b [16]byte
-		formatCode(&b, c)
+		c.Digits(&b)
 		if string(b[:]) != s {
-			t.Errorf("formatCode(%s) = %s", s, b[:])
+			t.Errorf("Digits(%s) = %s", s, b[:])
 		}
 	}
 }

@@ -729,21 +729,6 @@ func radixSort(keys []uint64, scratch *[]uint64) []uint64 {
 	return src
 }
 
-// digitPairs holds "00" to "99".
-const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
-	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
-	"8081828384858687888990919293949596979899"
-
-// formatCode writes the 16 digits of a code, two at a time.
-func formatCode(b *[16]byte, c parts.Code) {
-	v := uint64(c)
-	for i := 14; i >= 0; i -= 2 {
-		d := v % 100 * 2
-		v /= 100
-		b[i], b[i+1] = digitPairs[d], digitPairs[d+1]
-	}
-}
-
 // partItem is a component kept for a tile, its geometry commands stored in
 // the encoder's arena, or, when packed, a point whose tile coordinates
 // are off and n (as int32).

@@ -64,17 +64,6 @@ func checkCode(c parts.Code) error {
 	return err
 }
 
-// appendCode appends the 16 digits of c.
-func appendCode(dst []byte, c parts.Code) []byte {
-	var b [16]byte
-	x := uint64(c)
-	for i := 15; i >= 0; i-- {
-		b[i] = byte('0' + x%10)
-		x /= 10
-	}
-	return append(dst, b[:]...)
-}
-
 // appendPart adds the 20 arguments of p (in partColumns order) to v and
 // returns the geometry's bound. After an error v is as it was.
 func (e *encoder) appendPart(v *values, p *parts.Part) (orb.Bound, error) {
@@ -100,7 +89,7 @@ func (e *encoder) appendPart(v *values, p *parts.Part) (orb.Bound, error) {
 	}
 	v.blobFrom(start)
 	start = len(v.buf)
-	v.buf = appendCode(v.buf, p.Code)
+	v.buf = p.Code.AppendDigits(v.buf)
 	v.textFrom(start)
 	class := p.Class
 	if class == 0 {
