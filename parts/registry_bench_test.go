@@ -171,39 +171,31 @@ func centreBox(b *testing.B, r *parts.Registry, p orb.Point, want int) (dlon, dl
 }
 
 func BenchmarkSearch1000(b *testing.B) {
-	r, _ := benchCity(b)
-	ctx := context.Background()
-	dlon, dlat := centreBox(b, r, orb.Point{104.06, 30.66}, 1000)
-	rng := rand.New(rand.NewPCG(3, 3))
-	var durs []time.Duration
-	got := 0
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		// Boxes of the same size a few hundred metres around the centre.
-		c := orb.Point{104.06 + (rng.Float64()-0.5)*0.004, 30.66 + (rng.Float64()-0.5)*0.004}
-		bb := orb.Bound{Min: orb.Point{c[0] - dlon, c[1] - dlat}, Max: orb.Point{c[0] + dlon, c[1] + dlat}}
-		t := time.Now()
-		pg, err := r.Search(ctx, parts.Query{BBox: bb, Limit: 1000})
-		durs = append(durs, time.Since(t))
-		if err != nil {
-			b.Fatal(err)
-		}
-		got += len(pg.Parts)
-	}
-	b.ReportMetric(p50(durs), "p50-ns")
-	b.ReportMetric(float64(got)/float64(len(durs)), "parts/op")
+	benchSearch1000(b, func(r *parts.Registry, ctx context.Context, q parts.Query) (int, error) {
+		pg, err := r.Search(ctx, q)
+		return len(pg.Parts), err
+	})
 }
 
 // BenchmarkSearchViews1000 is BenchmarkSearch1000 with SearchViews into a
 // reused buffer: the same boxes, the same pages, views instead of parts.
 func BenchmarkSearchViews1000(b *testing.B) {
+	var buf []parts.View
+	benchSearch1000(b, func(r *parts.Registry, ctx context.Context, q parts.Query) (int, error) {
+		pg, err := r.SearchViews(ctx, q, buf[:0])
+		buf = pg.Views
+		return len(pg.Views), err
+	})
+}
+
+// benchSearch1000 times search over boxes of ~1,000 components a few
+// hundred metres around the centre, reporting the p50 and the page size.
+func benchSearch1000(b *testing.B, search func(r *parts.Registry, ctx context.Context, q parts.Query) (int, error)) {
 	r, _ := benchCity(b)
 	ctx := context.Background()
 	dlon, dlat := centreBox(b, r, orb.Point{104.06, 30.66}, 1000)
 	rng := rand.New(rand.NewPCG(3, 3))
 	var durs []time.Duration
-	var buf []parts.View
 	got := 0
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -211,13 +203,12 @@ func BenchmarkSearchViews1000(b *testing.B) {
 		c := orb.Point{104.06 + (rng.Float64()-0.5)*0.004, 30.66 + (rng.Float64()-0.5)*0.004}
 		bb := orb.Bound{Min: orb.Point{c[0] - dlon, c[1] - dlat}, Max: orb.Point{c[0] + dlon, c[1] + dlat}}
 		t := time.Now()
-		pg, err := r.SearchViews(ctx, parts.Query{BBox: bb, Limit: 1000}, buf[:0])
+		n, err := search(r, ctx, parts.Query{BBox: bb, Limit: 1000})
 		durs = append(durs, time.Since(t))
 		if err != nil {
 			b.Fatal(err)
 		}
-		buf = pg.Views
-		got += len(pg.Views)
+		got += n
 	}
 	b.ReportMetric(p50(durs), "p50-ns")
 	b.ReportMetric(float64(got)/float64(len(durs)), "parts/op")

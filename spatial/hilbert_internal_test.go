@@ -73,23 +73,16 @@ func BenchmarkHilbert(b *testing.B) {
 	for i := range pts {
 		pts[i] = orb.Point{103.9 + rng.Float64()*0.3, 30.5 + rng.Float64()*0.3}
 	}
-	var s uint64
-	for i := 0; b.Loop(); i++ {
-		s += Hilbert(pts[i%len(pts)], bd)
+	for _, f := range []struct {
+		name string
+		fn   func(orb.Point, orb.Bound) uint64
+	}{{"branch-free", Hilbert}, {"reference", hilbertRef}} {
+		b.Run(f.name, func(b *testing.B) {
+			var s uint64
+			for i := 0; b.Loop(); i++ {
+				s += f.fn(pts[i%len(pts)], bd)
+			}
+			_ = s
+		})
 	}
-	_ = s
-}
-
-func BenchmarkHilbertRef(b *testing.B) {
-	bd := orb.Bound{Min: orb.Point{103.9, 30.5}, Max: orb.Point{104.2, 30.8}}
-	rng := rand.New(rand.NewPCG(1, 1))
-	pts := make([]orb.Point, 4096)
-	for i := range pts {
-		pts[i] = orb.Point{103.9 + rng.Float64()*0.3, 30.5 + rng.Float64()*0.3}
-	}
-	var s uint64
-	for i := 0; b.Loop(); i++ {
-		s += hilbertRef(pts[i%len(pts)], bd)
-	}
-	_ = s
 }
