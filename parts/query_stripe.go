@@ -56,61 +56,6 @@ func (r *Registry) stripes(b orb.Bound) []spatial.Stripe {
 	return r.tree.StripesFor(b, stripeSize, maxStripes)
 }
 
-// collect copies, under one read lock, the candidates of the stripe that
-// pass m into buf (see eachMatch).
-func (r *Registry) collect(ctx context.Context, s spatial.Stripe, m *matcher, buf []candidate) ([]candidate, error) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	err := r.tree.SearchStripe(ctx, s, func(idx uint32) bool {
-		rec := &r.recs[idx]
-		if !m.all && !m.match(r, rec) {
-			return true
-		}
-		c := candidate{code: rec.code, idx: idx, ord: rec.ord}
-		if rec.flags&flagShape != 0 {
-			c.g = r.shapes[rec.geo]
-		} else {
-			c.pt = r.pts[rec.geo]
-		}
-		buf = append(buf, c)
-		return true
-	})
-	return buf, err
-}
-
-// eachMatch calls fn for every live part in b that passes f and the exact
-// test in, stripe by stripe (see stripeSize): in and fn run outside the
-// lock. It checks ctx every spatial.CheckEvery candidates. (Searches of
-// pages use walk and viewPage instead.)
-func (r *Registry) eachMatch(ctx context.Context, b orb.Bound, f Filter, in inFunc, fn func(c *candidate)) error {
-	stripes := r.stripes(b)
-	r.mu.RLock()
-	m := r.compile(f)
-	r.mu.RUnlock()
-	if m.none {
-		return ctx.Err()
-	}
-	var buf []candidate
-	for _, s := range stripes {
-		var err error
-		buf, err = r.collect(ctx, s, m, buf[:0])
-		if err != nil {
-			return err
-		}
-		for i := range buf {
-			if i%spatial.CheckEvery == spatial.CheckEvery-1 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
-			if c := &buf[i]; in(c.pt, c.g) {
-				fn(c)
-			}
-		}
-	}
-	return ctx.Err()
-}
-
 // exactTest is the exact geometry test of a search. A box search sets box
 // and inline: its tests (a point in a box, a small line or polygon against
 // a box) are cheap enough to run under the read lock during the walk,
