@@ -112,13 +112,10 @@ func Open(ctx context.Context, st Store, o Options) (*Twin, error) {
 				return fmt.Errorf("twin: loading part %s: %w", batch[k].Code, err)
 			}
 			batch = batch[:0]
-			for range k {
-				if n++; n%100000 == 0 {
-					progress("parts", n, total)
-					if err := lctx.Err(); err != nil {
-						return err
-					}
-				}
+			before := n
+			if n += k; n/100000 != before/100000 {
+				progress("parts", n, total)
+				return lctx.Err()
 			}
 			return nil
 		}
@@ -136,14 +133,8 @@ func Open(ctx context.Context, st Store, o Options) (*Twin, error) {
 	if perr != nil {
 		cancel(perr)
 	}
-	gerr := <-gridsDone
-	switch {
-	case gerr != nil && context.Cause(lctx) == gerr:
-		return nil, gerr
-	case perr != nil:
-		return nil, perr
-	case gerr != nil:
-		return nil, gerr
+	if gerr := <-gridsDone; gerr != nil || perr != nil {
+		return nil, context.Cause(lctx) // the first error; the other load stopped for it
 	}
 	progress("grids", nGrids, nGrids)
 	progress("parts", n, total)
