@@ -72,7 +72,7 @@ func (t *Twin) relocateLocked(ctx context.Context, boxes ...orb.Bound) ([]parts.
 // Sweep, and the caller's answer is not turned into an error for a write
 // that was done. The caller holds wmu.
 func (t *Twin) relocateOrDefer(ctx context.Context, boxes ...orb.Bound) []parts.Part {
-	all := append(t.pendingReloc[:len(t.pendingReloc):len(t.pendingReloc)], boxes...)
+	all := append(slices.Clip(t.pending()), boxes...)
 	moved, err := t.relocateLocked(ctx, all...)
 	if err != nil {
 		t.setPending(compactBounds(all))
@@ -82,9 +82,21 @@ func (t *Twin) relocateOrDefer(ctx context.Context, boxes ...orb.Bound) []parts.
 	return moved
 }
 
+// pending returns the areas waiting to be re-located.
+func (t *Twin) pending() []orb.Bound {
+	if p := t.pendingReloc.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// setPending replaces them (nil: none). The caller holds wmu.
 func (t *Twin) setPending(bs []orb.Bound) {
-	t.pendingReloc = bs
-	t.pendingN.Store(int64(len(bs)))
+	if len(bs) == 0 {
+		t.pendingReloc.Store(nil)
+		return
+	}
+	t.pendingReloc.Store(&bs)
 }
 
 // compactBounds drops the zero and repeated bounds of bs.
@@ -100,16 +112,16 @@ func compactBounds(bs []orb.Bound) []orb.Bound {
 
 // RelocationsPending returns the number of areas whose components wait to
 // be re-located after a grid write (0 but for a failed re-location).
-func (t *Twin) RelocationsPending() int { return int(t.pendingN.Load()) }
+func (t *Twin) RelocationsPending() int { return len(t.pending()) }
 
 // retryRelocations re-locates the components of the areas left pending.
 func (t *Twin) retryRelocations(ctx context.Context) error {
 	t.wmu.Lock()
 	defer t.wmu.Unlock()
-	if len(t.pendingReloc) == 0 {
+	if len(t.pending()) == 0 {
 		return nil
 	}
-	if _, err := t.relocateLocked(ctx, t.pendingReloc...); err != nil {
+	if _, err := t.relocateLocked(ctx, t.pending()...); err != nil {
 		return err
 	}
 	t.setPending(nil)

@@ -43,10 +43,10 @@ type Twin struct {
 	live *live   // sensors, alarms, cases, departments
 
 	wmu sync.Mutex // serialises the write path
-	// pendingReloc are the areas of grid writes whose components' re-location
-	// failed, retried by the next grid write or Sweep (under wmu).
-	pendingReloc []orb.Bound
-	pendingN     atomic.Int64          // len(pendingReloc), for readers without wmu
+	// pendingReloc holds the areas of grid writes whose components'
+	// re-location failed, retried by the next grid write or Sweep; it is
+	// written under wmu and read by RelocationsPending without it.
+	pendingReloc atomic.Pointer[[]orb.Bound]
 	partGroup    groupCommit[*partReq] // component writes committed together
 
 	lmu       sync.RWMutex
