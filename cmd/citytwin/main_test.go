@@ -67,19 +67,21 @@ func TestUsageErrors(t *testing.T) {
 		usage bool   // exit code 2
 		want  string // in the error
 	}{
-		"no command":       {nil, true, "no command"},
-		"unknown command":  {[]string{"frobnicate"}, true, "unknown command"},
-		"gen without out":  {[]string{"gen"}, true, "--out"},
-		"gen bad count":    {[]string{"gen", "--out", filepath.Join(dir, "x.gpkg"), "--components", "-5"}, true, "Components"},
-		"gen bad flag":     {[]string{"gen", "--bogus"}, true, "bogus"},
-		"import no data":   {[]string{"import", "x.geojson"}, true, "--data"},
-		"import bad map":   {[]string{"import", "--data", filepath.Join(dir, "y.gpkg"), "--map", "colour=red", "x.csv"}, true, "colour"},
-		"import no source": {[]string{"import", "--data", filepath.Join(dir, "y.gpkg"), "--map", "class=0113", filepath.Join(dir, "missing.csv")}, false, "missing.csv"},
-		"serve foreign":    {[]string{"serve", "--data", notGpkg, "--addr", "127.0.0.1:0"}, false, "text.gpkg"},
-		"token bad role":   {[]string{"token", "create", "--role", "king", "--data", notGpkg}, true, "king"},
-		"token no create":  {[]string{"token"}, true, "token create"},
-		"serve extra arg":  {[]string{"serve", "extra"}, true, "extra"},
-		"serve empty data": {[]string{"serve", "--data", ""}, true, "--data is empty"},
+		"no command":              {nil, true, "no command"},
+		"unknown command":         {[]string{"frobnicate"}, true, "unknown command"},
+		"gen without out":         {[]string{"gen"}, true, "--out"},
+		"gen bad count":           {[]string{"gen", "--out", filepath.Join(dir, "x.gpkg"), "--components", "-5"}, true, "Components"},
+		"gen bad flag":            {[]string{"gen", "--bogus"}, true, "bogus"},
+		"import no data":          {[]string{"import", "x.geojson"}, true, "--data"},
+		"import bad map":          {[]string{"import", "--data", filepath.Join(dir, "y.gpkg"), "--map", "colour=red", "x.csv"}, true, "colour"},
+		"import no source":        {[]string{"import", "--data", filepath.Join(dir, "y.gpkg"), "--map", "class=0113", filepath.Join(dir, "missing.csv")}, false, "missing.csv"},
+		"serve foreign":           {[]string{"serve", "--data", notGpkg, "--addr", "127.0.0.1:0"}, false, "text.gpkg"},
+		"token bad role":          {[]string{"token", "create", "--role", "king", "--data", notGpkg}, true, "king"},
+		"token no create":         {[]string{"token"}, true, "token create"},
+		"serve extra arg":         {[]string{"serve", "extra"}, true, "extra"},
+		"serve empty data":        {[]string{"serve", "--data", ""}, true, "--data is empty"},
+		"serve bad pprof":         {[]string{"serve", "--data", notGpkg, "--addr", "127.0.0.1:0", "--pprof", "nonsense:99999"}, false, "--pprof"},
+		"serve bad start profile": {[]string{"serve", "--data", notGpkg, "--addr", "127.0.0.1:0", "--start-profile", filepath.Join(dir, "missing", "x.prof")}, false, "--start-profile"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

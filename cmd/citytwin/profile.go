@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,11 +14,11 @@ import (
 
 // startPprof serves Go's profiles (/debug/pprof/) on addr, a listener of
 // its own apart from the API (no auth, no rate limit: bind it to loopback
-// or a private network), until ctx is done.
-func startPprof(ctx context.Context, addr string, log *slog.Logger) error {
+// or a private network), until stop is called.
+func startPprof(addr string, log *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("serve: --pprof: %w", err)
+		return nil, fmt.Errorf("serve: --pprof: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -29,16 +28,12 @@ func startPprof(ctx context.Context, addr string, log *slog.Logger) error {
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
-		<-ctx.Done()
-		srv.Close()
-	}()
-	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Warn("pprof listener", "err", err)
 		}
 	}()
 	log.Info("profiles on /debug/pprof/", "addr", ln.Addr().String())
-	return nil
+	return func() { srv.Close() }, nil
 }
 
 // startProfile writes a CPU profile of the start (loading the city) to

@@ -105,9 +105,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer stopProfile()
 	}
 	if *pprofAddr != "" {
-		if err := startPprof(ctx, *pprofAddr, log); err != nil {
+		stop, err := startPprof(*pprofAddr, log)
+		if err != nil {
 			return err
 		}
+		defer stop()
 	}
 
 	path := *data
