@@ -127,7 +127,10 @@ func (s *Server) writeTile(c echo.Context, layer string, tile tiles.Tile, cacheC
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, mediaMVT)
 	h.Set("Cache-Control", cacheControl)
-	h.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
+	if !slices.Contains(h.Values(echo.HeaderVary), echo.HeaderAcceptEncoding) {
+		// (the gzip wrapper around the server has most often said it)
+		h.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
+	}
 	if tag != "" {
 		h.Set(headerETag, tag)
 		if notModified(c, tag) {

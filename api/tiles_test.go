@@ -67,6 +67,9 @@ func TestTiles(t *testing.T) {
 	if _, ok := findCode(ls, "parts", codeCover); !ok {
 		t.Fatal("the cover is not in its z18 tile")
 	}
+	if v := rec.Header().Values("Vary"); strings.Count(strings.Join(v, ","), "Accept-Encoding") != 1 {
+		t.Fatalf("Vary %q: Accept-Encoding not said exactly once", v)
+	}
 	tag := rec.Header().Get("ETag")
 	if tag == "" || tag[0] != '"' {
 		t.Fatalf("ETag %q", tag)
