@@ -37,7 +37,12 @@ type Registry struct {
 	// pts holds the points of the records, append-only: a point is never
 	// overwritten, so returned Parts and Entries point into it instead of
 	// boxing a copy. A moved point takes a new slot (16 bytes a move).
-	pts  []orb.Point
+	pts []orb.Point
+	// cls holds, for each record at the same index, its class and how its
+	// geometry is tested (clsOf): a count reads 2 bytes a part here
+	// instead of its 64-byte record. encode writes it (appending for a new
+	// record) and Build reorders it with the records.
+	cls  []uint16
 	tree spatial.Index[uint32]
 	live int
 }
@@ -203,6 +208,7 @@ func (r *Registry) encode(p *Part, idx uint32) {
 		}
 		rec.geo = uint32(oldShape)
 	}
+	r.setCls(idx, clsOf(rec, p.Geometry))
 	if p.Photo != "" || p.Note != "" || p.SourceName != "" || p.SourceID != "" {
 		rec.flags |= flagRare
 		r.rare[idx] = rare{photo: s.intern(p.Photo), note: s.intern(p.Note), srcName: s.intern(p.SourceName), srcID: s.intern(p.SourceID)}

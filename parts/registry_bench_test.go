@@ -2,6 +2,7 @@ package parts_test
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -249,4 +250,75 @@ func BenchmarkScanTile(b *testing.B) {
 	}
 	b.ReportMetric(float64(n), "entries/op")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(max(n, 1)), "ns/entry")
+}
+
+// BenchmarkCount500m counts by class (no filter) over 500 m boxes drawn
+// uniformly over the whole city, as GET /parts/counts?bbox= does: "new" is
+// CountClasses, "ref" CountClassesRef (the count before r.cls and its box
+// shortcut), and "ab" runs the two in turn on the same boxes, alternating
+// which goes first, and reports their speed ratio, which the noise of a
+// shared machine blurs less than two separate runs.
+func BenchmarkCount500m(b *testing.B) {
+	r, _ := benchCity(b)
+	ctx := context.Background()
+	const half = 250.0 // metres
+	dlon, dlat := half/(111320*math.Cos(genCentre[1]*math.Pi/180)), half/110574.0
+	rng := rand.New(rand.NewPCG(5, 5))
+	boxes := make([]orb.Bound, 1024)
+	for i := range boxes {
+		c := orb.Point{
+			genCentre[0] + (rng.Float64()*2-1)*(genHalfLon-dlon),
+			genCentre[1] + (rng.Float64()*2-1)*(genHalfLat-dlat),
+		}
+		boxes[i] = orb.Bound{Min: orb.Point{c[0] - dlon, c[1] - dlat}, Max: orb.Point{c[0] + dlon, c[1] + dlat}}
+	}
+	type countFunc func(context.Context, orb.Bound, parts.Filter) ([]parts.ClassCount, error)
+	count := func(b *testing.B, fn countFunc, bb orb.Bound) int {
+		cs, err := fn(ctx, bb, parts.Filter{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for _, c := range cs {
+			n += c.Count
+		}
+		return n
+	}
+	for _, impl := range []struct {
+		name string
+		fn   countFunc
+	}{{"new", r.CountClasses}, {"ref", r.CountClassesRef}} {
+		b.Run(impl.name, func(b *testing.B) {
+			got, i := 0, 0
+			b.ReportAllocs()
+			for b.Loop() {
+				got += count(b, impl.fn, boxes[i%len(boxes)])
+				i++
+			}
+			b.ReportMetric(float64(got)/float64(i), "parts/op")
+			b.ReportMetric(float64(i)/b.Elapsed().Seconds(), "counts/s")
+		})
+	}
+	b.Run("ab", func(b *testing.B) {
+		var tNew, tRef time.Duration
+		i := 0
+		for b.Loop() {
+			first, second := boxes[i%len(boxes)], boxes[(i+len(boxes)/2)%len(boxes)]
+			fns := [2]countFunc{r.CountClasses, r.CountClassesRef}
+			ts := [2]*time.Duration{&tNew, &tRef}
+			if i%2 == 1 {
+				fns[0], fns[1], ts[0], ts[1] = fns[1], fns[0], ts[1], ts[0]
+			}
+			t0 := time.Now()
+			count(b, fns[0], first)
+			t1 := time.Now()
+			count(b, fns[1], second)
+			*ts[0] += t1.Sub(t0)
+			*ts[1] += time.Since(t1)
+			i++
+		}
+		b.ReportMetric(float64(tNew.Nanoseconds())/float64(i), "new-ns/op")
+		b.ReportMetric(float64(tRef.Nanoseconds())/float64(i), "ref-ns/op")
+		b.ReportMetric(float64(tRef)/float64(tNew), "speedup")
+	})
 }

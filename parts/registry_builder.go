@@ -40,6 +40,7 @@ func NewBuilder(cat *Catalogue, sizeHint int) *Builder {
 		adviseHuge(unsafe.Pointer(unsafe.SliceData(r.recs)), uintptr(sizeHint)*unsafe.Sizeof(record{}))
 	}
 	r.pts = make([]orb.Point, 0, sizeHint)
+	r.cls = make([]uint16, 0, sizeHint)
 	r.codes = newCodeTable(sizeHint)
 	r.strs.recent = make([]recentStr, 1<<recentBits)
 	return &Builder{r: r, boxes: make([]box32, 0, sizeHint)}
@@ -241,6 +242,11 @@ func (b *Builder) Build() *Registry {
 	r.recs = permute(r.recs, keys)
 	close(permuted)
 	recs := r.recs
+	cls := make([]uint16, n)
+	for i, k := range keys {
+		cls[i] = r.cls[uint32(k)]
+	}
+	r.cls = cls
 	rareOld := r.rare
 	r.rare = make(map[uint32]rare, len(rareOld))
 	for i := range recs {

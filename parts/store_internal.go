@@ -43,6 +43,46 @@ const (
 	flagNoGeom              // the part has no geometry (not indexed)
 )
 
+// Registry.cls: the class of a record in the low bits, and a bit on how a
+// count tests its geometry.
+const (
+	clsClass = 1<<14 - 1 // the class (0-9999)
+	// clsInner: the geometry is connected and reaches each side of its
+	// bound (a point, or a line or polygon with a vertex), so that its
+	// stored R-tree box can settle its exact test against a box (sureIn).
+	clsInner = 1 << 15
+)
+
+// clsOf returns the Registry.cls entry of rec, whose geometry is g (as
+// given: nil, a point, or the line or polygon stored in shapes).
+func clsOf(rec *record, g orb.Geometry) uint16 {
+	c := rec.class()
+	switch g := g.(type) {
+	case orb.Point:
+		c |= clsInner
+	case orb.LineString:
+		if len(g) > 0 {
+			c |= clsInner
+		}
+	case orb.Polygon:
+		// A polygon's bound is its outer ring's.
+		if len(g) > 0 && len(g[0]) > 0 {
+			c |= clsInner
+		}
+	}
+	return c
+}
+
+// setCls sets the cls entry of the record at idx, appending it when idx is
+// a new record.
+func (r *Registry) setCls(idx uint32, c uint16) {
+	if int(idx) == len(r.cls) {
+		r.cls = append(r.cls, c)
+		return
+	}
+	r.cls[idx] = c
+}
+
 // noDate is the stored day of the zero time.
 const noDate = math.MinInt32
 

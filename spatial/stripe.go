@@ -85,3 +85,37 @@ func (ix *Index[T]) SearchStripe(ctx context.Context, s Stripe, fn func(v T) boo
 	}
 	return err
 }
+
+// SearchStripeBoxes is SearchStripe passing each item's box as stored
+// (float32, rounded outward: Box32) along with its value, so that a caller
+// can tell the items whose box lies inside its own (see Inner32) from those
+// that need an exact test.
+func (ix *Index[T]) SearchStripeBoxes(ctx context.Context, s Stripe, fn func(min, max [2]float32, v T) bool) error {
+	var err error
+	n := 0
+	min, max := Box32(s.Box)
+	ix.tr.Search(min, max, func(bmin, bmax [2]float32, v T) bool {
+		n++
+		if n%CheckEvery == 0 {
+			if err = ctx.Err(); err != nil {
+				return false
+			}
+		}
+		if (!s.first && bmin[0] < s.west) || (!s.last && bmin[0] >= s.east) {
+			return true
+		}
+		return fn(bmin, bmax, v)
+	})
+	if err == nil {
+		err = ctx.Err()
+	}
+	return err
+}
+
+// Inner32 converts a box to float32 corners rounded inward: a stored box
+// (Box32 of a geometry's bound) whose corners lie within them, edges
+// included, is the box of a geometry whose bound lies within b. When b is
+// thinner than a float32 step, min may exceed max: then no box lies within.
+func Inner32(b orb.Bound) (min, max [2]float32) {
+	return [2]float32{up32(b.Min[0]), up32(b.Min[1])}, [2]float32{down32(b.Max[0]), down32(b.Max[1])}
+}
