@@ -94,6 +94,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// so that RSS at ready is what the city needs.
 	debug.FreeOSMemory()
 	a.Tiles = tiles.New(a.Twin.Parts(), a.Twin.Grids(), cfg.Tiles)
+	// The aggregates build chunk by chunk, each chunk with the writes held
+	// (PartChanged runs under the same write mutex).
+	a.Tiles.SetHold(a.Twin.Exclusive)
 	a.Twin.Follow(a.Tiles)
 	a.mq, err = newMQTTSide(ctx, cfg.MQTT, cfg.API.Addr, a.Twin, log)
 	if err != nil {
@@ -151,12 +154,15 @@ func (a *App) Store() Store { return a.store }
 // TilesReady is closed when the low-zoom tile aggregates are built.
 func (a *App) TilesReady() <-chan struct{} { return a.tilesReady }
 
-// Start starts the background work: the tile aggregates (with writes
-// held), the MQTT subscriber, the sweeper and the notifier. They stop
-// when ctx is done. The API is ready (SetReady) at once: reads are served
-// while the aggregates build, a tile asked for meanwhile waits.
+// Start starts the background work: the tile aggregates, the MQTT
+// subscriber, the sweeper and the notifier. They stop when ctx is done.
+// The API is ready (SetReady) at once: the aggregates build in the
+// background chunk by chunk, each chunk holding the writes for a few
+// milliseconds (writes flow between chunks); a tile asked for meanwhile
+// does not wait: it is answered exactly from the components.
+// TilesReady is closed when the build ends.
 func (a *App) Start(ctx context.Context) error {
-	go a.Twin.Exclusive(func() {
+	go func() {
 		defer close(a.tilesReady)
 		start := time.Now()
 		if err := a.Tiles.Build(ctx); err != nil {
@@ -171,7 +177,7 @@ func (a *App) Start(ctx context.Context) error {
 		// the city needs.
 		debug.FreeOSMemory()
 		a.log.Info("tile aggregates built", "seconds", time.Since(start).Seconds())
-	})
+	}()
 	if a.mq != nil {
 		if err := a.mq.start(ctx); err != nil {
 			return err

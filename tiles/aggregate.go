@@ -83,18 +83,28 @@ func anchor(g orb.Geometry) (orb.Point, bool) {
 
 // baseCell returns the cell of a point at the base level.
 func (p *pyramid) baseCell(pt orb.Point) (x, y uint32) {
-	n := float64(uint64(1) << p.base)
-	fx, fy := worldX(pt[0])*n, worldY(pt[1])*n
-	x, y = uint32(max(0, min(n-1, fx))), uint32(max(0, min(n-1, fy)))
-	return x, y
+	return cellAt(worldX(pt[0]), worldY(pt[1]), p.base)
 }
 
-// add counts (d=1) or uncounts (d=-1) a component. The caller holds mu.
+// cellAt returns the cell (the tile) at a level of the world coordinates
+// wx, wy (worldX, worldY), clamped to the world.
+func cellAt(wx, wy float64, level uint32) (x, y uint32) {
+	n := float64(uint64(1) << level)
+	fx, fy := wx*n, wy*n
+	return uint32(max(0, min(n-1, fx))), uint32(max(0, min(n-1, fy)))
+}
+
+// add counts (d=1) or uncounts (d=-1) a component at every level. The
+// caller holds mu.
 func (p *pyramid) add(g orb.Geometry, c parts.Class, s parts.State, d int32) {
-	pt, ok := anchor(g)
-	if !ok {
-		return
+	if pt, ok := anchor(g); ok {
+		p.addAt(pt, countKey(c, s), d, p.minLevel)
 	}
+}
+
+// addAt counts (d=1) or uncounts (d=-1) a component anchored at pt at the
+// levels from the base down to low.
+func (p *pyramid) addAt(pt orb.Point, key uint32, d int32, low uint32) {
 	if d > 0 {
 		if p.hasBound {
 			p.bound = p.bound.Extend(pt)
@@ -103,7 +113,6 @@ func (p *pyramid) add(g orb.Geometry, c parts.Class, s parts.State, d int32) {
 		}
 	}
 	x, y := p.baseCell(pt)
-	key := countKey(c, s)
 	for lv := p.base; ; lv-- {
 		sh := p.base - lv
 		m := p.levels[lv-p.minLevel]
@@ -120,10 +129,53 @@ func (p *pyramid) add(g orb.Geometry, c parts.Class, s parts.State, d int32) {
 		if ce.total == 0 {
 			delete(m, k)
 		}
-		if lv == p.minLevel {
+		if lv <= low {
 			return
 		}
 	}
+}
+
+// derive fills the levels below the base from the base level (a pyramid
+// built with addAt at the base level alone).
+func (p *pyramid) derive() {
+	for lv := p.base; lv > p.minLevel; lv-- {
+		child := p.levels[lv-p.minLevel]
+		parent := make(map[uint64]*cell, len(child)/2+1)
+		for k, c := range child {
+			pk := cellKey(uint32(k>>32)>>1, uint32(k)>>1)
+			if pc := parent[pk]; pc != nil {
+				pc.merge(c)
+			} else {
+				parent[pk] = &cell{total: c.total, counts: slices.Clone(c.counts)}
+			}
+		}
+		p.levels[lv-1-p.minLevel] = parent
+	}
+}
+
+// merge adds the counts of o to c.
+func (c *cell) merge(o *cell) {
+	out := make([]cellCount, 0, max(len(c.counts), len(o.counts))+2)
+	i, j := 0, 0
+	for i < len(c.counts) && j < len(o.counts) {
+		a, b := c.counts[i], o.counts[j]
+		switch {
+		case a.key < b.key:
+			out = append(out, a)
+			i++
+		case a.key > b.key:
+			out = append(out, b)
+			j++
+		default:
+			out = append(out, cellCount{a.key, a.n + b.n})
+			i++
+			j++
+		}
+	}
+	out = append(out, c.counts[i:]...)
+	out = append(out, o.counts[j:]...)
+	c.counts = out
+	c.total += o.total
 }
 
 // get returns the cell at a level, or nil. The caller holds mu (read).

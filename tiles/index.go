@@ -95,9 +95,7 @@ func newIndex(level uint32) *index {
 // bucket returns the bucket of a point at the index level (monotone in
 // lon and in -lat, so a box's buckets lie between those of its corners).
 func (ix *index) bucket(pt orb.Point) (x, y uint32) {
-	n := float64(uint64(1) << ix.level)
-	fx, fy := worldX(pt[0])*n, worldY(pt[1])*n
-	return uint32(max(0, min(n-1, fx))), uint32(max(0, min(n-1, fy)))
+	return cellAt(worldX(pt[0]), worldY(pt[1]), ix.level)
 }
 
 // span returns the bucket range of a box.
@@ -123,20 +121,22 @@ func (ix *index) owner(s string) uint32 {
 // indexBuilder collects the index of a full scan with exactly sized
 // buckets.
 type indexBuilder struct {
-	ix   *index
-	pts  []pointRec
-	keys []uint64
+	ix        *index
+	pts       []pointRec
+	keys      []uint64
+	lastOwner string
+	lastID    uint32
+	hasOwner  bool
 }
 
-func (b *indexBuilder) add(code parts.Code, owner string, state parts.State, g orb.Geometry) {
-	ix := b.ix
-	if pt, ok := g.(orb.Point); ok {
-		x, y := ix.bucket(pt)
-		b.pts = append(b.pts, pointRec{code: code, pt: pt, owner: ix.owner(owner), state: state})
-		b.keys = append(b.keys, cellKey(x, y))
-		return
+// addPoint adds a point component to the bucket k.
+func (b *indexBuilder) addPoint(code parts.Code, owner string, state parts.State, pt orb.Point, k uint64) {
+	if !b.hasOwner || owner != b.lastOwner {
+		// (neighbours in the scan often share their owner)
+		b.lastOwner, b.lastID, b.hasOwner = owner, b.ix.owner(owner), true
 	}
-	ix.addShape(code, owner, state, g)
+	b.pts = append(b.pts, pointRec{code: code, pt: pt, owner: b.lastID, state: state})
+	b.keys = append(b.keys, k)
 }
 
 // finish sorts the points into buckets cut from one array.
@@ -157,15 +157,63 @@ func (b *indexBuilder) finish() {
 		all[off[k]] = b.pts[i]
 		off[k]++
 	}
+	b.pts, b.keys = nil, nil
 	ix.pts = make(map[uint64][]pointRec, len(counts))
+	var sorter thinSorter
 	for k, end := range off {
 		c := counts[k]
 		list := all[end-c : end : end]
-		slices.SortFunc(list, func(a, b pointRec) int { return cmpThin(a.code, b.code) })
+		sorter.sort(list)
 		ix.pts[k] = list
 	}
-	ix.nPts += len(b.pts)
-	b.pts, b.keys = nil, nil
+	ix.nPts += len(all)
+}
+
+// thinSorter sorts buckets in cmpThin order by sorting integer keys: the
+// class, the top 32 bits of the code hash and the position in the bucket,
+// then the ties of class and top hash bits by cmpThin. It keeps its
+// buffers from one bucket to the next.
+type thinSorter struct {
+	keys []uint64
+	tmp  []pointRec
+}
+
+const thinPosBits = 18
+
+func (s *thinSorter) sort(list []pointRec) {
+	if len(list) < 2 {
+		return
+	}
+	if len(list) > 1<<thinPosBits {
+		slices.SortFunc(list, func(a, b pointRec) int { return cmpThin(a.code, b.code) })
+		return
+	}
+	keys := s.keys[:0]
+	for i := range list {
+		c := list[i].code
+		keys = append(keys, uint64(c.Class())<<50|hashCode(c)>>32<<thinPosBits|uint64(i))
+	}
+	slices.Sort(keys)
+	tmp := append(s.tmp[:0], list...)
+	for i, k := range keys {
+		list[i] = tmp[k&(1<<thinPosBits-1)]
+	}
+	// equal class and top hash bits (rare): order them by the whole hash
+	for i := 1; i < len(keys); i++ {
+		if keys[i]>>thinPosBits == keys[i-1]>>thinPosBits {
+			j := i - 1
+			for j > 0 && keys[j-1]>>thinPosBits == keys[i]>>thinPosBits {
+				j--
+			}
+			e := i + 1
+			for e < len(keys) && keys[e]>>thinPosBits == keys[i]>>thinPosBits {
+				e++
+			}
+			slices.SortFunc(list[j:e], func(a, b pointRec) int { return cmpThin(a.code, b.code) })
+			i = e - 1
+		}
+	}
+	s.keys, s.tmp = keys, tmp
 }
 
 // cmpThin orders codes by class, then by hash.

@@ -8,12 +8,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"citytwin/grid"
 	"citytwin/parts"
@@ -40,13 +42,20 @@ type Tile struct {
 // Map serves the vector tiles of the city from a component source and a
 // grid source. It is safe for concurrent use. Construct it with New.
 type Map struct {
-	parts    PartSource
-	grids    GridSource
-	o        Options
-	prio     map[parts.Class]int
-	pyr      *pyramid
-	ix       *index
-	buildMu  sync.Mutex
+	parts   PartSource
+	grids   GridSource
+	o       Options
+	prio    map[parts.Class]int
+	pyr     *pyramid
+	ix      *index
+	buildMu sync.Mutex
+	// bld is the running Build (nil when none), under pyr.mu.
+	bld *building
+	// hold holds the sources' writes (SetHold); ready is set when Build
+	// is done, lazy when Encode started it.
+	hold     func(fn func())
+	ready    atomic.Bool
+	lazy     atomic.Bool
 	cache    *cache
 	outlines *outlines
 	free     chan *tileEncoder // encoders kept warm (a sync.Pool empties at every GC)
@@ -60,11 +69,18 @@ type Map struct {
 	// beforeEncode, when set (by tests), runs at the start of every
 	// encoding, with the encoder taken: a test makes it panic.
 	beforeEncode func(layer string, t maptile.Tile)
+	// buildHook, when set (by tests), runs after each chunk of Build,
+	// outside the hold, and with -1 while the pyramid's levels are
+	// derived.
+	buildHook func(chunk int)
 }
 
 // New returns a map over the components of ps and the grids of gs (either
-// may be nil: its layers are then empty). The count pyramid of the
-// aggregate layer is built by Build, or on the first Encode that needs it.
+// may be nil: its layers are then empty). The aggregates (the count
+// pyramid of the aggregate layer and the index of the thinned zooms) are
+// built by Build, or on the first Encode that needs them: in the
+// background when the map has a hold (SetHold), the tiles answered from
+// the source meanwhile.
 func New(ps PartSource, gs GridSource, o Options) *Map {
 	o = o.withDefaults()
 	m := &Map{parts: ps, grids: gs, o: o, prio: make(map[parts.Class]int)}
@@ -257,9 +273,19 @@ func (m *Map) release(key string, c *flight) {
 func (m *Map) encode(ctx context.Context, layer string, t maptile.Tile, f parts.Filter, key string) (Tile, error) {
 	start := m.cache.start()
 	touch := layerTouch(layer)
-	if touch&touchParts != 0 && t.Z < maptile.Zoom(m.o.DetailZoom) {
-		if err := m.Build(ctx); err != nil {
-			return Tile{}, err
+	if touch&touchParts != 0 && t.Z < maptile.Zoom(m.o.DetailZoom) && m.parts != nil && !m.ready.Load() {
+		if m.hold == nil {
+			if err := m.Build(ctx); err != nil {
+				return Tile{}, err
+			}
+		} else if m.lazy.CompareAndSwap(false, true) {
+			// built in the background (its chunks under the hold), the
+			// tile answered from the source meanwhile
+			go func() {
+				if err := m.Build(context.Background()); err != nil {
+					m.lazy.Store(false)
+				}
+			}()
 		}
 	}
 	enc := m.getEncoder()
@@ -336,43 +362,203 @@ func cacheKey(layer string, t maptile.Tile, fk string) string {
 	return string(b)
 }
 
-// Build fills the count pyramid of the aggregate layer from one scan of the
-// component source. Encode calls it when needed; call it at start, before
-// changes flow, since changes that land during the scan may be counted
-// twice or not at all. Build after a successful Build does nothing.
+// SetHold gives the map the way to hold the writes of its sources:
+// hold(fn) runs fn while no write is applied to the sources and no
+// PartChanged runs (twin.Twin.Exclusive). Call it before Build and the
+// first Encode. With a hold, Build holds the writes only chunk by chunk
+// and Encode never waits for the aggregates: it starts Build in the
+// background and answers from the source until they are ready. Without
+// one, Encode builds them itself when it first needs them.
+func (m *Map) SetHold(hold func(fn func())) { m.hold = hold }
+
+// Ready tells whether the aggregates (the count pyramid and the index)
+// are built.
+func (m *Map) Ready() bool { return m.ready.Load() }
+
+// building is the state of a running Build: the components whose key
+// (buildKey: the west edge of their box) is below west have been scanned
+// into pyr, which keeps its counts at the base level alone until the
+// build derives the levels below.
+type building struct {
+	mu   sync.Mutex
+	pyr  *pyramid
+	west float64
+	// deriving is set once every chunk is scanned: the changes then wait
+	// in deltas while the levels below the base are derived.
+	deriving bool
+	deltas   []delta
+}
+
+// delta is a change of the count of one component.
+type delta struct {
+	pt  orb.Point
+	key uint32
+	d   int32
+}
+
+// buildKey returns the key that files a geometry in one chunk of Build:
+// the west edge of its box, where the geometry has a vertex, so that the
+// scan of the chunk's stripe (the whole latitude range) finds it.
+func buildKey(g orb.Geometry) float64 {
+	if pt, ok := g.(orb.Point); ok {
+		return pt[0]
+	}
+	return g.Bound().Min[0]
+}
+
+// chunkHold is how long Build aims to hold the writes for one chunk.
+const chunkHold = 4 * time.Millisecond
+
+// Build fills the count pyramid of the aggregate layer and the index of
+// the thinned zooms from a scan of the component source, chunk by chunk:
+// stripes of longitude (sized to take about chunkHold each) scanned each
+// under the hold given to SetHold, writes flowing between them. A
+// component is filed in the chunk that holds the west edge of its box,
+// whatever the chunks it crosses. A change during the build is counted
+// at once when that chunk of its old or new state was already scanned
+// (else the chunk's scan sees it), and replayed on the index once it is
+// sorted. Without a hold, call it before changes flow. Build after a
+// successful Build does nothing; concurrent calls wait for one build.
 func (m *Map) Build(ctx context.Context) error {
 	m.buildMu.Lock()
 	defer m.buildMu.Unlock()
-	m.pyr.mu.RLock()
-	built := m.pyr.built
-	m.pyr.mu.RUnlock()
-	if built || m.parts == nil {
+	if m.ready.Load() || m.parts == nil {
 		return nil
 	}
-	fresh := newPyramid(m.pyr.minLevel, m.pyr.base)
+	hold := m.hold
+	if hold == nil {
+		// nothing to let flow between chunks: one scan of everything
+		hold = func(fn func()) { fn() }
+	}
+	b := &building{pyr: newPyramid(m.pyr.minLevel, m.pyr.base), west: math.Inf(-1)}
 	fix := newIndex(m.ix.level)
 	fix.reset()
 	ib := &indexBuilder{ix: fix}
+	if sz, ok := m.parts.(sizer); ok {
+		n := sz.Len()
+		ib.pts, ib.keys = make([]pointRec, 0, n), make([]uint64, 0, n)
+	}
+	m.pyr.mu.Lock()
+	m.bld = b
+	m.pyr.mu.Unlock()
 	m.ix.mu.Lock()
 	m.ix.building, m.ix.pending = true, nil
 	m.ix.mu.Unlock()
-	world := orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}
-	err := m.parts.Scan(ctx, world, parts.Filter{}, func(e parts.Entry) bool {
-		fresh.add(e.Geometry, e.Class, e.State, 1)
-		if e.Geometry != nil {
-			ib.add(e.Code, e.Owner, e.State, e.Geometry)
-		}
-		return true
-	})
-	if err != nil {
+	fail := func(err error) error {
+		m.pyr.mu.Lock()
+		m.bld = nil
+		m.pyr.mu.Unlock()
 		m.ix.mu.Lock()
 		m.ix.building, m.ix.pending = false, nil
 		m.ix.mu.Unlock()
 		return fmt.Errorf("tiles: build the aggregate: %w", err)
 	}
+	lo, hi := -180.0, 180.0
+	if bd, ok := m.parts.(bounder); ok {
+		if bb := bd.Bounds(); !bb.IsZero() {
+			lo, hi = bb.Min[0], bb.Max[0]
+		}
+	}
+	base := b.pyr.levels[b.pyr.base-b.pyr.minLevel]
+	chunk := 0
+	scanChunk := func(west, east float64) (time.Duration, error) {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		box := orb.Bound{Min: orb.Point{max(west, -180), -90}, Max: orb.Point{min(east, 180), 90}}
+		var err error
+		var took time.Duration
+		hold(func() {
+			t0 := time.Now()
+			defer func() { took = time.Since(t0) }()
+			// b.pyr is written without b.mu: PartChanged, which runs
+			// under the hold, touches it only below west.
+			var lastK uint64
+			var lastC *cell
+			err = m.parts.Scan(ctx, box, parts.Filter{}, func(e parts.Entry) bool {
+				var pt orb.Point
+				var key float64
+				g, isPt := e.Geometry.(orb.Point)
+				switch {
+				case isPt:
+					pt, key = g, g[0]
+				case e.Geometry == nil:
+					return true
+				default:
+					bb := e.Geometry.Bound()
+					pt, key = bb.Center(), bb.Min[0]
+				}
+				if key < west || key >= east {
+					return true // another chunk's
+				}
+				// the projection, shared by the pyramid and the index
+				wx, wy := worldX(pt[0]), worldY(pt[1])
+				// the base level alone, the last cell at hand (the scan
+				// goes in tree order: neighbours follow each other)
+				p := b.pyr
+				if p.hasBound {
+					p.bound = p.bound.Extend(pt)
+				} else {
+					p.bound, p.hasBound = orb.Bound{Min: pt, Max: pt}, true
+				}
+				k := cellKey(cellAt(wx, wy, p.base))
+				if k != lastK || lastC == nil {
+					lastK, lastC = k, base[k]
+					if lastC == nil {
+						lastC = &cell{}
+						base[k] = lastC
+					}
+				}
+				lastC.add(countKey(e.Class, e.State), 1)
+				if isPt {
+					ib.addPoint(e.Code, e.Owner, e.State, pt, cellKey(cellAt(wx, wy, fix.level)))
+				} else {
+					fix.addShape(e.Code, e.Owner, e.State, e.Geometry)
+				}
+				return true
+			})
+			if err == nil {
+				b.mu.Lock()
+				b.west = east
+				b.mu.Unlock()
+			}
+		})
+		if err != nil {
+			return 0, err
+		}
+		if m.buildHook != nil {
+			m.buildHook(chunk)
+		}
+		chunk++
+		return took, nil
+	}
+	var err error
+	if m.hold == nil {
+		_, err = scanChunk(math.Inf(-1), math.Inf(1))
+	} else {
+		err = walkStripes(lo, hi, 256, chunkHold, scanChunk)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	// The levels below the base are derived with no lock held (the
+	// changes meanwhile wait in deltas), then the pyramid takes over.
+	b.mu.Lock()
+	b.deriving = true
+	b.mu.Unlock()
+	if m.buildHook != nil {
+		m.buildHook(-1)
+	}
+	b.pyr.derive()
 	m.pyr.mu.Lock()
-	m.pyr.levels, m.pyr.bound, m.pyr.hasBound = fresh.levels, fresh.bound, fresh.hasBound
+	b.mu.Lock()
+	for _, c := range b.deltas {
+		b.pyr.addAt(c.pt, c.key, c.d, b.pyr.minLevel)
+	}
+	m.pyr.levels, m.pyr.bound, m.pyr.hasBound = b.pyr.levels, b.pyr.bound, b.pyr.hasBound
 	m.pyr.built = true
+	m.bld = nil
+	b.mu.Unlock()
 	m.pyr.mu.Unlock()
 	// (the pyramid first: from now on it counts the changes itself, while
 	// the index collects them in pending until it is ready)
@@ -388,31 +574,80 @@ func (m *Map) Build(ctx context.Context) error {
 	}
 	ix.building, ix.pending, ix.built = false, nil, true
 	ix.mu.Unlock()
+	m.ready.Store(true)
 	return nil
+}
+
+// walkStripes calls fn for consecutive stripes of longitude [west, east)
+// that cover every longitude, the first from -Inf, the last to +Inf: the
+// data's range lo..hi cut first in n, then each stripe sized from the
+// time fn reports for the one before, so that each takes about target.
+// It stops at fn's first error.
+func walkStripes(lo, hi float64, n int, target time.Duration, fn func(west, east float64) (time.Duration, error)) error {
+	width := (hi - lo) / float64(n)
+	const minWidth = 1e-7 // degrees: about 1 cm
+	west := math.Inf(-1)
+	for {
+		east := max(west, lo) + max(width, minWidth)
+		if east >= hi {
+			east = math.Inf(1)
+		}
+		took, err := fn(west, east)
+		if err != nil {
+			return err
+		}
+		if math.IsInf(east, 1) {
+			return nil
+		}
+		if took > 0 {
+			width *= min(2, max(0.5, float64(target)/float64(took)))
+		}
+		west = east
+	}
 }
 
 // PartChanged tells the map that a component changed: old is its state
 // before (nil for an add), new its state after (nil for a removal; a
 // retired part counts as removed). Call it after the source has the new
-// state. It updates the count pyramid in place and drops the cached
-// "parts" and "city" tiles, of every zoom and filter, whose buffered box
-// meets the old or the new geometry's box. It returns the number of cached
-// tiles dropped.
+// state (under the hold given to SetHold, as the twin does). It updates
+// the count pyramid in place (or the one being built, for the chunks
+// already scanned) and drops the cached "parts" and "city" tiles, of every
+// zoom and filter, whose buffered box meets the old or the new geometry's
+// box. It returns the number of cached tiles dropped.
 func (m *Map) PartChanged(old, new *parts.Part) int {
 	var boxes []orb.Bound
 	m.pyr.mu.Lock()
+	b := m.bld
+	if b != nil {
+		b.mu.Lock()
+	}
 	for i, p := range []*parts.Part{old, new} {
 		if p == nil || p.Geometry == nil {
 			continue
 		}
 		boxes = append(boxes, p.Geometry.Bound())
-		if m.pyr.built && !p.Retired {
-			d := int32(1)
-			if i == 0 {
-				d = -1
-			}
-			m.pyr.add(p.Geometry, p.Code.Class(), p.State, d)
+		if p.Retired {
+			continue
 		}
+		d := int32(1)
+		if i == 0 {
+			d = -1
+		}
+		switch {
+		case m.pyr.built:
+			m.pyr.add(p.Geometry, p.Code.Class(), p.State, d)
+		case b != nil && buildKey(p.Geometry) < b.west:
+			if pt, ok := anchor(p.Geometry); ok {
+				if b.deriving {
+					b.deltas = append(b.deltas, delta{pt, countKey(p.Code.Class(), p.State), d})
+				} else {
+					b.pyr.addAt(pt, countKey(p.Code.Class(), p.State), d, b.pyr.base)
+				}
+			}
+		}
+	}
+	if b != nil {
+		b.mu.Unlock()
 	}
 	m.pyr.mu.Unlock()
 	if m.eligible(old) || m.eligible(new) {
@@ -495,10 +730,15 @@ func (m *Map) encodeParts(ctx context.Context, enc *tileEncoder, pr *projection,
 	limit := int(^uint(0) >> 1)
 	if z < m.o.DetailZoom {
 		m.pyr.mu.RLock()
-		counts := cellCounts(plan.counts[:0], m.pyr.get(z, t.X, t.Y), newCountFilter(f), m.priority)
+		built := m.pyr.built
+		counts := plan.counts[:0]
+		if built {
+			counts = cellCounts(counts, m.pyr.get(z, t.X, t.Y), newCountFilter(f), m.priority)
+		}
 		m.pyr.mu.RUnlock()
-		if unaggregated(f) != "" && sumCounts(counts) > m.o.MaxFeatures {
-			// The pyramid's counts are an upper bound: count exactly.
+		if !built || (unaggregated(f) != "" && sumCounts(counts) > m.o.MaxFeatures) {
+			// No pyramid yet, or its counts are an upper bound: count
+			// exactly.
 			var err error
 			if counts, err = m.countTile(ctx, t, f, counts[:0]); err != nil {
 				return err
@@ -756,13 +996,27 @@ func (m *Map) encodeAggregate(ctx context.Context, enc *tileEncoder, t maptile.T
 	}
 	cells := enc.cells[:side*side]
 	clear(cells)
-	if field := unaggregated(f); field != "" {
+	field := unaggregated(f)
+	m.pyr.mu.RLock()
+	built := m.pyr.built
+	if built && field == "" {
+		defer m.pyr.mu.RUnlock()
+		for j := range uint32(side) {
+			for i := range uint32(side) {
+				cells[j*side+i] = m.pyr.get(cz, x0+i, y0+j)
+			}
+		}
+		m.emitAggregate(enc, cells, cf, x0, y0, cz)
+		return nil
+	}
+	// A filter the pyramid does not answer, or no pyramid yet: the cells
+	// are counted from a scan of the tile.
+	if field != "" {
 		// Count the tile, then scan it if that is cheap enough.
-		m.pyr.mu.RLock()
 		total := 0
-		if z >= m.pyr.minLevel {
+		if built && z >= m.pyr.minLevel {
 			total = int(m.pyr.get(z, t.X, t.Y).count(cf))
-		} else {
+		} else if built {
 			for i := range uint32(side) {
 				for j := range uint32(side) {
 					total += int(m.pyr.get(cz, x0+i, y0+j).count(cf))
@@ -770,41 +1024,41 @@ func (m *Map) encodeAggregate(ctx context.Context, enc *tileEncoder, t maptile.T
 			}
 		}
 		m.pyr.mu.RUnlock()
+		if !built {
+			// the pyramid's count of the tile, from the source
+			counts, err := m.countTile(ctx, t, parts.Filter{Classes: f.Classes, Majors: f.Majors, States: f.States}, nil)
+			if err != nil {
+				return err
+			}
+			total = sumCounts(counts)
+		}
 		if total > m.o.AggregateScanLimit {
 			return &FilterError{Field: field, Z: z, Count: total, Limit: m.o.AggregateScanLimit, MinZ: m.o.ThinZoom}
 		}
-		n := float64(uint64(1) << cz)
-		err := m.parts.Scan(ctx, t.Bound(), f, func(e parts.Entry) bool {
-			pt, ok := anchor(e.Geometry)
-			if !ok {
-				return true
-			}
-			cx, cy := int64(worldX(pt[0])*n)-int64(x0), int64(worldY(pt[1])*n)-int64(y0)
-			if cx < 0 || cy < 0 || cx >= side || cy >= side {
-				return true
-			}
-			c := cells[cy*side+cx]
-			if c == nil {
-				c = &cell{}
-				cells[cy*side+cx] = c
-			}
-			c.add(countKey(e.Class, e.State), 1)
-			return true
-		})
-		if err != nil {
-			return err
-		}
-		m.emitAggregate(enc, cells, nil, x0, y0, cz)
-		return nil
+	} else {
+		m.pyr.mu.RUnlock()
 	}
-	m.pyr.mu.RLock()
-	defer m.pyr.mu.RUnlock()
-	for j := range uint32(side) {
-		for i := range uint32(side) {
-			cells[j*side+i] = m.pyr.get(cz, x0+i, y0+j)
+	n := float64(uint64(1) << cz)
+	err := m.scanStriped(ctx, t.Bound(), f, func(e parts.Entry) {
+		pt, ok := anchor(e.Geometry)
+		if !ok {
+			return
 		}
+		cx, cy := int64(worldX(pt[0])*n)-int64(x0), int64(worldY(pt[1])*n)-int64(y0)
+		if cx < 0 || cy < 0 || cx >= side || cy >= side {
+			return
+		}
+		c := cells[cy*side+cx]
+		if c == nil {
+			c = &cell{}
+			cells[cy*side+cx] = c
+		}
+		c.add(countKey(e.Class, e.State), 1)
+	})
+	if err != nil {
+		return err
 	}
-	m.emitAggregate(enc, cells, cf, x0, y0, cz)
+	m.emitAggregate(enc, cells, nil, x0, y0, cz)
 	return nil
 }
 

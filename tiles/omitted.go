@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"citytwin/parts"
+	"citytwin/spatial"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
@@ -64,16 +66,15 @@ func (m *Map) countTile(ctx context.Context, t maptile.Tile, f parts.Filter, dst
 	ct := newCellTest(m.pyr, t)
 	var n [10000]int32
 	var seen []parts.Class
-	err := m.parts.Scan(ctx, t.Bound(), f, func(e parts.Entry) bool {
+	err := m.scanStriped(ctx, t.Bound(), f, func(e parts.Entry) {
 		pt, ok := anchor(e.Geometry)
 		if !ok || int(e.Class) >= len(n) || !ct.in(pt) {
-			return true
+			return
 		}
 		if n[e.Class] == 0 {
 			seen = append(seen, e.Class)
 		}
 		n[e.Class]++
-		return true
 	})
 	if err != nil {
 		return dst, err
@@ -83,6 +84,46 @@ func (m *Map) countTile(ctx context.Context, t maptile.Tile, f parts.Filter, dst
 		dst = append(dst, classCount{c, int(n[c]), m.priority(c)})
 	}
 	return dst, nil
+}
+
+// scanStriped calls fn once for each component that the source's Scan of
+// box with f gives, scanning the box in stripes of longitude (cut from the
+// part of the box that holds data, sized to take about chunkHold each)
+// rather than at once: the source holds its lock for one stripe at a
+// time, so a scan of a big box (a low zoom answered while the aggregates
+// build) does not hold its writes back. A point is taken in the stripe
+// that holds it (west edge in, east edge out), a line or polygon in the
+// first stripe it meets. A write between two stripes may show a moved
+// component twice or not at all: the tile is then not cached (the change
+// drops it), as for any read that races a write.
+func (m *Map) scanStriped(ctx context.Context, box orb.Bound, f parts.Filter, fn func(e parts.Entry)) error {
+	lo, hi := box.Min[0], box.Max[0]
+	if bd, ok := m.parts.(bounder); ok {
+		if bb := bd.Bounds(); !bb.IsZero() {
+			lo, hi = max(lo, bb.Min[0]), min(hi, bb.Max[0])
+		}
+	}
+	return walkStripes(lo, hi, 16, chunkHold, func(west, east float64) (time.Duration, error) {
+		sb := orb.Bound{Min: orb.Point{max(west, box.Min[0]), box.Min[1]}, Max: orb.Point{min(east, box.Max[0]), box.Max[1]}}
+		if sb.Min[0] > sb.Max[0] {
+			return 0, nil
+		}
+		// the stripes before this one
+		before := orb.Bound{Min: box.Min, Max: orb.Point{west, box.Max[1]}}
+		t0 := time.Now()
+		err := m.parts.Scan(ctx, sb, f, func(e parts.Entry) bool {
+			if pt, ok := e.Geometry.(orb.Point); ok {
+				if pt[0] < west || pt[0] >= east {
+					return true
+				}
+			} else if e.Geometry != nil && e.Geometry.Bound().Min[0] <= west && spatial.Intersects(e.Geometry, before) {
+				return true // taken in a stripe before
+			}
+			fn(e)
+			return true
+		})
+		return time.Since(t0), err
+	})
 }
 
 // omission is one class's share of what a thinned tile leaves out.

@@ -24,3 +24,7 @@ type GridSource interface {
 	Divisions(level grid.Level, parent string) []grid.Division
 	Outline(prefix string) (orb.MultiLineString, error)
 }
+
+// sizer is implemented by sources that know how many components they
+// hold (parts.Registry): Build sizes its buffers from it.
+type sizer interface{ Len() int }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,6 +53,17 @@ type Twin struct {
 	lmu       sync.RWMutex
 	listeners []func(Change)
 }
+
+// batchLoader is a Store that can hand its parts over in batches valid
+// only until the call returns (store/gpkg.Store is one): the builder
+// copies what it keeps, and the store reuses their memory.
+type batchLoader interface {
+	LoadPartBatches(ctx context.Context, fn func(ps []parts.Part) error) error
+}
+
+// gcBeforeBuild is the number of parts from which Open collects the
+// garbage of the load before building the registry.
+const gcBeforeBuild = 100_000
 
 // Open loads the grids and the components of st into memory and returns a
 // twin ready to serve. It honours ctx between records.
@@ -105,19 +117,35 @@ func Open(ctx context.Context, st Store, o Options) (*Twin, error) {
 		}
 		b = parts.NewBuilder(t.cat, total)
 		const batchSize = 256
-		batch := make([]parts.Part, 0, batchSize)
-		flush := func() error {
+		add := func(batch []parts.Part) error {
 			k, err := b.AddAll(batch)
 			if err != nil {
 				return fmt.Errorf("twin: loading part %s: %w", batch[k].Code, err)
 			}
-			batch = batch[:0]
 			before := n
 			if n += k; n/100000 != before/100000 {
 				progress("parts", n, total)
 				return lctx.Err()
 			}
 			return nil
+		}
+		if bl, ok := st.(batchLoader); ok {
+			return bl.LoadPartBatches(lctx, func(ps []parts.Part) error {
+				for len(ps) > 0 {
+					k := min(len(ps), batchSize)
+					if err := add(ps[:k]); err != nil {
+						return err
+					}
+					ps = ps[k:]
+				}
+				return nil
+			})
+		}
+		batch := make([]parts.Part, 0, batchSize)
+		flush := func() error {
+			err := add(batch)
+			batch = batch[:0]
+			return err
 		}
 		err = st.LoadParts(lctx, func(p parts.Part) error {
 			if batch = append(batch, p); len(batch) < batchSize {
@@ -139,6 +167,13 @@ func Open(ctx context.Context, st Store, o Options) (*Twin, error) {
 	progress("grids", nGrids, nGrids)
 	progress("parts", n, total)
 	progress("index", 0, n)
+	if n >= gcBeforeBuild {
+		// The load leaves its decoded rows behind as garbage. Collected
+		// now, their memory serves the index that Build makes instead of
+		// fresh pages, whose first touch costs more than a collection
+		// (the registry's big arrays are free of pointers: cheap to mark).
+		runtime.GC()
+	}
 	t.parts = b.Build()
 	progress("index", n, n)
 	t.live = newLive(t, o)
@@ -204,8 +239,9 @@ func storeErr(err error) error {
 }
 
 // Exclusive runs fn while no write is in progress and none can start: for
-// work that must see the indexes hold still, such as building derived
-// state (tile aggregates) from a full scan while reads go on.
+// work that must see the indexes hold still while reads go on, such as one
+// chunk of the tile aggregates' build (tiles.Map.SetHold). Keep fn short:
+// every write waits for it.
 func (t *Twin) Exclusive(fn func()) {
 	t.wmu.Lock()
 	defer t.wmu.Unlock()
