@@ -252,6 +252,14 @@ func TestRacingEncodeDoesNotResurrectStaleTile(t *testing.T) {
 // encoding (run with -race).
 func TestConcurrentEncodeAndChange(t *testing.T) {
 	f := newFixture(t, Options{})
+	// The writer and the aggregates' build exclude each other as the
+	// twin's write mutex makes them do (Twin.Exclusive).
+	var wmu sync.Mutex
+	f.m.SetHold(func(fn func()) {
+		wmu.Lock()
+		defer wmu.Unlock()
+		fn()
+	})
 	ctx := context.Background()
 	p := fixtureParts()[3]
 	a := p.Geometry.(orb.Point)
@@ -290,12 +298,17 @@ func TestConcurrentEncodeAndChange(t *testing.T) {
 			next.Geometry = a
 		}
 		next.Version++
+		wmu.Lock()
 		f.reg.Put(next) // the last step of the twin's write path
 		f.m.PartChanged(&cur, &next)
+		wmu.Unlock()
 		cur = next
 	}
 	close(stop)
 	wg.Wait()
+	if err := f.m.Build(ctx); err != nil { // (waits for the one in the background)
+		t.Fatal(err)
+	}
 	fresh := New(f.reg, f.grids, Options{})
 	for _, tl := range tilesToProbe {
 		got := mustEncode(t, f.m, LayerCity, tl, parts.Filter{})
