@@ -110,7 +110,7 @@ func (s *Server) authMiddleware() echo.MiddlewareFunc {
 			// The client's address is worked out only for a limiter that
 			// needs it (none with rate limits off).
 			ipKey := func() string { return "ip:" + clientIP(c.Request(), proxies) }
-			secret, present, err := bearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
+			secret, present, err := bearerToken(headerValue(c.Request().Header, echo.HeaderAuthorization))
 			if err != nil {
 				if err := takeKey(lim.lookup, ipKey); err != nil {
 					return err

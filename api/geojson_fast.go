@@ -229,6 +229,18 @@ func appendJSONStr(b []byte, s string, safe *[utf8.RuneSelf]bool) []byte {
 			start = i
 			continue
 		}
+		// Well-formed two- and three-byte sequences (CJK text is all of
+		// them) are copied as they are without decoding; the rest, and
+		// the E2 80 A8-A9 of U+2028 and U+2029, are decoded.
+		if c >= 0xC2 && c <= 0xDF && i+1 < len(s) && s[i+1]&0xC0 == 0x80 {
+			i += 2
+			continue
+		}
+		if c >= 0xE1 && c <= 0xEF && c != 0xED && i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 &&
+			(c != 0xE2 || s[i+1] != 0x80 || s[i+2]&^1 != 0xA8) {
+			i += 3
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			b = append(b, s[start:i]...)

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/labstack/echo/v4"
 
@@ -55,12 +56,12 @@ func appendPart(b []byte, p *parts.Part, who Principal, dist *float64, html bool
 	}
 	if !p.Surveyed.IsZero() {
 		b = append(b, `,"surveyed":"`...)
-		b = p.Surveyed.UTC().AppendFormat(b, dateLayout)
+		b = appendDate(b, p.Surveyed)
 		b = append(b, '"')
 	}
 	if !p.Changed.IsZero() {
 		b = append(b, `,"changed":"`...)
-		b = p.Changed.UTC().AppendFormat(b, dateLayout)
+		b = appendDate(b, p.Changed)
 		b = append(b, '"')
 	}
 	b = appendStrField(b, `,"source":`, p.Source.String(), safe)
@@ -107,8 +108,33 @@ func appendNearest(b []byte, ns []parts.Neighbor, who Principal, now time.Time) 
 	b = append(b, `],"numberReturned":`...)
 	b = strconv.AppendInt(b, int64(len(ns)), 10)
 	b = append(b, `,"timeStamp":"`...)
-	b = now.UTC().AppendFormat(b, time.RFC3339)
+	b = appendTimeStamp(b, now)
 	return append(b, `"}`...)
+}
+
+// appendDate writes t.UTC().Format(dateLayout), YYYY-MM-DD, without
+// reading the layout.
+func appendDate(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	y, m, d := t.Date()
+	if y < 0 || y > 9999 {
+		return t.AppendFormat(b, dateLayout)
+	}
+	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10),
+		'-', byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d/10), byte('0'+d%10))
+}
+
+// appendTimeStamp writes t.UTC().Format(time.RFC3339), as
+// YYYY-MM-DDThh:mm:ssZ, without reading the layout.
+func appendTimeStamp(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	if y := t.Year(); y < 0 || y > 9999 {
+		return t.AppendFormat(b, time.RFC3339)
+	}
+	b = appendDate(b, t)
+	hh, mm, ss := t.Clock()
+	return append(b, 'T', byte('0'+hh/10), byte('0'+hh%10), ':', byte('0'+mm/10), byte('0'+mm%10),
+		':', byte('0'+ss/10), byte('0'+ss%10), 'Z')
 }
 
 // bufPool holds the buffers of answers written by hand. Buffers over
@@ -136,13 +162,32 @@ func (bp *bufPool) put(b *[]byte) {
 // writeBytes sends b, a complete JSON answer, as writeJSON sends what it
 // marshals (a HEAD gets the headers only).
 func writeBytes(c echo.Context, status int, contentType string, b []byte) error {
-	h := c.Response().Header()
+	res := c.Response()
+	h := res.Header()
 	if c.Request().Method == http.MethodHead {
 		h.Set(echo.HeaderContentType, contentType)
 		return c.NoContent(status)
 	}
-	h[echo.HeaderContentLength] = []string{strconv.Itoa(len(b))} // canonical key
-	return c.Blob(status, contentType, b)
+	// c.Blob, its Header.Get and Set done by hand: canonical keys, and
+	// one allocation for both values and the length's digits.
+	v := new(lengthType)
+	n := len(strconv.AppendInt(v.digits[:0], int64(len(b)), 10))
+	v.v[0] = unsafe.String(&v.digits[0], n) // the digits are never written again
+	h[echo.HeaderContentLength] = v.v[0:1:1]
+	if ct := h[echo.HeaderContentType]; len(ct) == 0 || ct[0] == "" {
+		v.v[1] = contentType
+		h[echo.HeaderContentType] = v.v[1:2:2]
+	}
+	res.WriteHeader(status)
+	_, err := res.Write(b)
+	return err
+}
+
+// lengthType holds the Content-Length and Content-Type values of an
+// answer, and the length's digits.
+type lengthType struct {
+	v      [2]string
+	digits [20]byte
 }
 
 // appendClassDigits writes Class.String (%04d) without fmt.

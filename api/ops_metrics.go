@@ -3,8 +3,10 @@ package api
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,15 +26,18 @@ type serverMetrics struct {
 	heavyWait     prometheus.Histogram   // wait of expensive queries for a slot
 
 	// observers caches the requests histogram of each route, method and
-	// status (obsKey): WithLabelValues hashes and looks up its labels, and
-	// formats the status, on every call.
-	observers sync.Map
+	// status: WithLabelValues hashes and looks up its labels, and formats
+	// the status, on every call. The map is never changed once stored:
+	// a new histogram is added to a copy, under obsMu.
+	observers atomic.Pointer[map[string][]obsEntry] // by route
+	obsMu     sync.Mutex
 }
 
-// obsKey names one histogram of serverMetrics.requests.
-type obsKey struct {
-	route, method string
-	status        int
+// obsEntry is the requests histogram of a method and status (of a route).
+type obsEntry struct {
+	method string
+	status int
+	o      prometheus.Observer
 }
 
 // newServerMetrics registers the server's metrics on reg: requests,
@@ -85,13 +90,41 @@ func newServerMetrics(reg *prometheus.Registry, tw *twin.Twin, tm *tiles.Map) (*
 	return m, nil
 }
 
+// observeRequest records the latency of a request by route pattern,
+// method and status.
 func (m *serverMetrics) observeRequest(route, method string, status int, d time.Duration) {
-	k := obsKey{route, method, status}
-	o, ok := m.observers.Load(k)
-	if !ok {
-		o, _ = m.observers.LoadOrStore(k, m.requests.WithLabelValues(route, method, strconv.Itoa(status)))
+	m.observer(route, method, status).Observe(d.Seconds())
+}
+
+// observer is the histogram of route, method and status: from the
+// cache, or made and added to it.
+func (m *serverMetrics) observer(route, method string, status int) prometheus.Observer {
+	if p := m.observers.Load(); p != nil {
+		for _, o := range (*p)[route] {
+			if o.status == status && o.method == method {
+				return o.o
+			}
+		}
 	}
-	o.(prometheus.Observer).Observe(d.Seconds())
+	m.obsMu.Lock()
+	defer m.obsMu.Unlock()
+	var old map[string][]obsEntry
+	if p := m.observers.Load(); p != nil {
+		old = *p
+		for _, o := range old[route] { // added while this one waited
+			if o.status == status && o.method == method {
+				return o.o
+			}
+		}
+	}
+	o := m.requests.WithLabelValues(route, method, strconv.Itoa(status))
+	next := make(map[string][]obsEntry, len(old)+1)
+	for k, v := range old {
+		next[k] = v
+	}
+	next[route] = append(slices.Clip(old[route]), obsEntry{method, status, o}) // a copy: old's slice is full
+	m.observers.Store(&next)
+	return o
 }
 
 // timeWrite runs a twin write and records its latency; the result label is

@@ -37,6 +37,10 @@ type Server struct {
 	// once: echo's Use would build it again on every request.
 	chain echo.HandlerFunc
 	bufs  bufPool // buffers of the answers written by hand
+	ids   idGen   // request ids for requests that bring none
+	// gzip is serveHTTP behind gzhttp, for the requests that may be
+	// answered compressed (see serve).
+	gzip http.Handler
 }
 
 // New builds the server and its routes. tm may be nil (no tiles); auth may
@@ -57,6 +61,7 @@ func New(cfg Config, tw *twin.Twin, tm *tiles.Map, auth Authenticator) (*Server,
 		metrics: prometheus.NewRegistry(),
 	}
 	s.accessLines = newAccessSampler(cfg.AccessLogRate, nil)
+	s.ids.init()
 	s.heavyGate = newHeavyGate(cfg.HeavyQueries, cfg.HeavyQueueWait)
 	m, err := newServerMetrics(s.metrics, tw, tm)
 	if err != nil {
@@ -68,7 +73,7 @@ func New(cfg Config, tw *twin.Twin, tm *tiles.Map, auth Authenticator) (*Server,
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	s.chain = withMiddleware(routed, s.requestID, s.accessLog, s.recover, s.deadline, s.varyAuthorization, s.cors, s.bodyLimit)
+	s.chain = withMiddleware(routed, s.ops, s.varyAuthorization, s.cors, s.bodyLimit)
 	s.echo = e
 
 	// Operations: never behind authentication.
@@ -96,17 +101,57 @@ func New(cfg Config, tw *twin.Twin, tm *tiles.Map, auth Authenticator) (*Server,
 	if err != nil {
 		return nil, fmt.Errorf("api: gzip: %w", err)
 	}
-	s.handler = gz(http.HandlerFunc(s.serveHTTP))
+	s.gzip = gz(http.HandlerFunc(s.serveHTTP))
+	s.handler = http.HandlerFunc(s.serve)
 	return s, nil
 }
 
-// serveHTTP is echo's ServeHTTP with the server's middleware chain built
+// Header names and values set on every answer, as net/http's canonical keys.
+const (
+	headerAcceptEncoding = "Accept-Encoding"
+	headerVary           = "Vary"
+)
+
+// varyAcceptEncoding is the Vary that serve sets, shared by every answer
+// and never written to: its capacity is its length, so that a Vary added
+// later goes to a copy (see also varyAcceptEncodingAuthorization).
+var varyAcceptEncoding = []string{headerAcceptEncoding}[:1:1]
+
+// serve is the server's handler. A request that may take a compressed
+// answer goes through gzhttp; one that cannot (no Accept-Encoding, or
+// HEAD) gets what gzhttp would do for it, without its wrapper around the
+// ResponseWriter: Vary: Accept-Encoding first (every answer may differ by
+// it), then the answer as it is.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if ae := r.Header[headerAcceptEncoding]; len(ae) > 0 && ae[0] != "" && r.Method != http.MethodHead {
+		s.gzip.ServeHTTP(w, r)
+		return
+	}
+	h := w.Header()
+	if v := h[headerVary]; len(v) == 0 {
+		h[headerVary] = varyAcceptEncoding
+	} else {
+		h[headerVary] = append(v, headerAcceptEncoding) // Add, canonical key
+	}
+	s.route(w, r, true)
+	delete(h, gzhttp.HeaderNoCompression) // as gzhttp, for an answer without a body
+}
+
+// serveHTTP serves a request that gzhttp's wrapper may compress.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) { s.route(w, r, false) }
+
+// route is echo's ServeHTTP with the server's middleware chain built
 // once (s.chain) rather than on every request: route, run, answer errors.
-func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+// plain is set when no gzhttp wrapper drops gzhttp.HeaderNoCompression
+// before the headers go out: the long-lived streams that set it get one.
+func (s *Server) route(w http.ResponseWriter, r *http.Request, plain bool) {
 	e := s.echo
 	c := e.AcquireContext()
 	c.Reset(r, w)
 	e.Router().Find(r.Method, echo.GetPath(r), c)
+	if plain && isLongLived(c.Path()) {
+		c.Response().Writer = &gzhttp.NoGzipResponseWriter{ResponseWriter: w}
+	}
 	if err := s.chain(c); err != nil {
 		e.HTTPErrorHandler(err, c)
 	}
