@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 	"sync"
@@ -93,7 +94,19 @@ func newServerMetrics(reg *prometheus.Registry, tw *twin.Twin, tm *tiles.Map) (*
 // observeRequest records the latency of a request by route pattern,
 // method and status.
 func (m *serverMetrics) observeRequest(route, method string, status int, d time.Duration) {
-	m.observer(route, method, status).Observe(d.Seconds())
+	m.observer(route, methodLabel(method), status).Observe(d.Seconds())
+}
+
+// methodLabel is the method label of a request: the method when HTTP
+// defines it, else "OTHER", so that a client inventing methods cannot
+// grow the metrics without bound.
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "OTHER"
 }
 
 // observer is the histogram of route, method and status: from the

@@ -44,6 +44,10 @@ func TestMetrics(t *testing.T) {
 	c.do(t, req{path: "/parts/" + codeCover})
 	c.do(t, req{path: "/parts/" + codeUnknown})
 	c.do(t, req{method: "PATCH", path: "/parts/" + codeCover, token: "admin", body: `{"properties":{"state":"完好"}}`})
+	// Made-up methods share one label: a client cannot grow the series.
+	for _, m := range []string{"BREW", "WHEN", "X1"} {
+		c.do(t, req{method: m, path: "/parts/" + codeCover})
+	}
 	rec := c.do(t, req{path: "/metrics"})
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d", rec.Code)
@@ -53,6 +57,7 @@ func TestMetrics(t *testing.T) {
 		`citytwin_http_request_duration_seconds_count{method="GET",route="/parts/:code",status="200"} 1`,
 		`citytwin_http_request_duration_seconds_count{method="GET",route="/parts/:code",status="404"} 1`,
 		`citytwin_http_request_duration_seconds_count{method="PATCH",route="/parts/:code",status="200"} 1`,
+		`citytwin_http_request_duration_seconds_count{method="OTHER",route="/parts/:code",status="405"} 3`,
 		`citytwin_store_write_duration_seconds_count{op="modify_part",result="ok"} 1`,
 		`citytwin_grids_indexed 8`,
 		`citytwin_parts_indexed `,
