@@ -3,6 +3,7 @@ package parts
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"sync"
 	"unsafe"
@@ -35,25 +36,38 @@ type Builder struct {
 func NewBuilder(cat *Catalogue, sizeHint int) *Builder {
 	r := NewRegistry(cat)
 	sizeHint = max(sizeHint, 0)
-	r.recs = make([]record, 0, sizeHint)
-	if sizeHint > 0 {
-		adviseHuge(unsafe.Pointer(unsafe.SliceData(r.recs)), uintptr(sizeHint)*unsafe.Sizeof(record{}))
-	}
-	r.pts = make([]orb.Point, 0, sizeHint)
-	r.cls = make([]uint16, 0, sizeHint)
+	r.recs = hugeSlice[record](0, sizeHint)
+	r.pts = hugeSlice[orb.Point](0, sizeHint)
+	r.cls = hugeSlice[uint16](0, sizeHint)
 	r.codes = newCodeTable(sizeHint)
 	r.strs.recent = make([]recentStr, 1<<recentBits)
-	return &Builder{r: r, boxes: make([]box32, 0, sizeHint)}
+	return &Builder{r: r, boxes: hugeSlice[box32](0, sizeHint)}
+}
+
+// hugeSlice returns make([]T, n, c), its array advised for huge pages
+// (adviseHuge). The arrays of a load are big and filled once: on a
+// virtual machine a fault for each 4 KiB page of them can cost more than
+// filling the page.
+func hugeSlice[T any](n, c int) []T {
+	s := make([]T, n, c)
+	if c > 0 {
+		adviseHuge(unsafe.Pointer(unsafe.SliceData(s)), uintptr(c)*unsafe.Sizeof(s[0]))
+	}
+	return s
 }
 
 // Add validates p (Part.Validate) and adds it; a code already added is
 // rejected with ErrExists. It keeps p.Version, or sets it to 1 when it is 0.
-func (b *Builder) Add(p Part) error {
+func (b *Builder) Add(p Part) error { return b.add(&p) }
+
+// add is Add without the copy of the part: it does not write to *p.
+func (b *Builder) add(p *Part) error {
 	if b.built {
 		return fmt.Errorf("parts: builder already built")
 	}
-	if !b.valid(&p) {
-		if err := p.Validate(b.r.cat); err != nil {
+	if !b.check(p) {
+		q := *p // Validate fills in the class
+		if err := q.Validate(b.r.cat); err != nil {
 			return err
 		}
 	}
@@ -62,12 +76,12 @@ func (b *Builder) Add(p Part) error {
 	if found {
 		return fmt.Errorf("%w: %s", ErrExists, p.Code)
 	}
-	if p.Version == 0 {
-		p.Version = 1
-	}
 	idx := uint32(len(r.recs))
 	r.recs = append(r.recs, record{})
-	r.encode(&p, idx)
+	r.encode(p, idx)
+	if p.Version == 0 {
+		r.recs[idx].version = 1
+	}
 	r.codes.insertAt(slot, uint64(p.Code), idx)
 	if !p.Retired {
 		r.live++
@@ -104,7 +118,7 @@ func (b *Builder) AddAll(ps []Part) (int, error) {
 		b.touched += sum
 	}
 	for i := range ps {
-		if err := b.Add(ps[i]); err != nil {
+		if err := b.add(&ps[i]); err != nil {
 			return i, err
 		}
 	}
@@ -116,16 +130,25 @@ func (b *Builder) AddAll(ps []Part) (int, error) {
 // gives the error (or accepts p). It sets p.Class when it is 0, as
 // Validate does.
 func (b *Builder) valid(p *Part) bool {
+	if !b.check(p) {
+		return false
+	}
+	if p.Class == 0 {
+		p.Class = p.Code.Class()
+	}
+	return true
+}
+
+// check is valid without writing to *p: a p.Class of 0 is the class of
+// the code, as Validate has it.
+func (b *Builder) check(p *Part) bool {
 	c := p.Code
 	cl := c.Class()
 	if county := c.County(); county < 110000 || county > 829999 || cl.Major() < 1 || cl.Major() > 99 ||
 		cl%100 == 0 || c.Serial() == 0 || int(p.State) >= len(stateNames) {
 		return false
 	}
-	if p.Class == 0 {
-		p.Class = cl
-	}
-	if p.Class != cl {
+	if p.Class != 0 && p.Class != cl {
 		return false
 	}
 	if cl != b.lastClass {
@@ -200,22 +223,34 @@ func (b *Builder) Build() *Registry {
 	all, boxes := b.all, b.boxes
 	b.boxes = nil
 	skip := make([]uint64, (n+63)/64)
-	keys := make([]uint64, n)
-	for i := range r.recs {
-		rec := &r.recs[i]
-		var c orb.Point
-		switch {
-		case rec.flags&flagNoGeom != 0:
-			skip[i/64] |= 1 << (i % 64)
-		case rec.flags&flagShape != 0:
-			c = spatial.Bound(r.shapes[rec.geo]).Center()
-		default:
-			c = r.pts[rec.geo]
+	keys := hugeSlice[uint64](n, n)
+	keyRange := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			rec := &r.recs[i]
+			var c orb.Point
+			switch {
+			case rec.flags&flagNoGeom != 0:
+				skip[i/64] |= 1 << (i % 64)
+			case rec.flags&flagShape != 0:
+				c = spatial.Bound(r.shapes[rec.geo]).Center()
+			default:
+				c = r.pts[rec.geo]
+			}
+			if rec.flags&flagRetired != 0 {
+				skip[i/64] |= 1 << (i % 64)
+			}
+			keys[i] = spatial.Hilbert(c, all)<<32 | uint64(i)
 		}
-		if rec.flags&flagRetired != 0 {
-			skip[i/64] |= 1 << (i % 64)
-		}
-		keys[i] = spatial.Hilbert(c, all)<<32 | uint64(i)
+	}
+	// Two halves at once (split on a word of skip), beside rank: the
+	// keys are most of the work before the sort.
+	if half := n / 2 &^ 63; half >= parallelKeys {
+		var kw sync.WaitGroup
+		kw.Go(func() { keyRange(half, n) })
+		keyRange(0, half)
+		kw.Wait()
+	} else {
+		keyRange(0, n)
 	}
 	sortHigh32(keys)
 
@@ -226,7 +261,12 @@ func (b *Builder) Build() *Registry {
 	tree.Add(1)
 	go func() {
 		defer tree.Done()
-		pk := r.tree.Packer(n)
+		items := n
+		for _, w := range skip {
+			items -= bits.OnesCount64(w)
+		}
+		pk := r.tree.Packer(items)
+		pk.Advise = adviseHuge
 		for i, k := range keys {
 			if old := uint32(k); skip[old/64]&(1<<(old%64)) == 0 {
 				pk.Add(boxes[old].min, boxes[old].max, uint32(i))
@@ -242,7 +282,7 @@ func (b *Builder) Build() *Registry {
 	r.recs = permute(r.recs, keys)
 	close(permuted)
 	recs := r.recs
-	cls := make([]uint16, n)
+	cls := hugeSlice[uint16](n, n)
 	for i, k := range keys {
 		cls[i] = r.cls[uint32(k)]
 	}
@@ -261,7 +301,7 @@ func (b *Builder) Build() *Registry {
 			np++
 		}
 	}
-	pts := make([]orb.Point, np)
+	pts := hugeSlice[orb.Point](np, np)
 	np = 0
 	for i := range recs {
 		if rec := &recs[i]; rec.flags&(flagShape|flagNoGeom) == 0 {
@@ -276,16 +316,17 @@ func (b *Builder) Build() *Registry {
 	return r
 }
 
+// parallelKeys is the number of parts from which Build computes the
+// Hilbert keys of each half of the parts on a goroutine of its own.
+const parallelKeys = 1 << 15
+
 // permute returns recs in the order of keys (the old index in the low 32
 // bits of each): in place when recs has little spare capacity, else in a
 // new array of the exact size.
 func permute(recs []record, keys []uint64) []record {
 	n := len(recs)
 	if cap(recs)-n > n/16 {
-		out := make([]record, n)
-		if n > 0 {
-			adviseHuge(unsafe.Pointer(&out[0]), uintptr(n)*unsafe.Sizeof(out[0]))
-		}
+		out := hugeSlice[record](n, n)
 		for i, k := range keys {
 			out[i] = recs[uint32(k)]
 		}
@@ -321,7 +362,7 @@ func sortHigh32(keys []uint64) {
 	if len(keys) == 0 {
 		return
 	}
-	tmp := make([]uint64, len(keys))
+	tmp := hugeSlice[uint64](len(keys), len(keys))
 	src, dst := keys, tmp
 	var count [1 << bits]int
 	for shift := uint(32); shift < 64; shift += bits {
@@ -384,7 +425,7 @@ func rankPacked(recs []record) bool {
 		return false
 	}
 	ids := make(map[uint64]uint64) // prefix -> id, in order of appearance
-	keys := make([]uint64, len(recs))
+	keys := hugeSlice[uint64](len(recs), len(recs))
 	lastPrefix, lastID := uint64(math.MaxUint64), uint64(0)
 	for i := range recs {
 		c := recs[i].code

@@ -87,11 +87,18 @@ func packable[T comparable](tr *rtree.RTreeGN[float32, T], min, max [2]float32, 
 // queries can tell (the same items answer every search; the nodes differ),
 // and later Inserts and Deletes work on it as on any other.
 type Packer[T comparable] struct {
+	// Advise, when set before the first Add, is called with each block of
+	// memory that the leaves are cut from, before anything is written to
+	// it (a caller may ask the kernel for huge pages there).
+	Advise func(p unsafe.Pointer, size uintptr)
+
 	ix     *Index[T]
 	fast   bool // the mirror layout matches (see packable)
 	leaves []*nodeMirror
 	leaf   *leafMirror[T]
 	n      int
+	hint   int             // sizeHint, the number of items expected
+	slab   []leafMirror[T] // leaves not used yet
 }
 
 // Packer returns a Packer that loads ix, which must be empty. sizeHint is
@@ -100,7 +107,28 @@ func (ix *Index[T]) Packer(sizeHint int) *Packer[T] {
 	if ix.tr.Len() != 0 {
 		panic("spatial: Packer on an index that is not empty")
 	}
-	return &Packer[T]{ix: ix, leaves: make([]*nodeMirror, 0, (max(sizeHint, 0)+packMax-1)/packMax)}
+	sizeHint = max(sizeHint, 0)
+	return &Packer[T]{ix: ix, hint: sizeHint, leaves: make([]*nodeMirror, 0, (sizeHint+packMax-1)/packMax)}
+}
+
+// newLeaf returns an empty leaf. Leaves are cut from a few big blocks
+// rather than allocated one by one: the first for the leaves that the
+// size hint asks for, then blocks of an eighth as many.
+func (p *Packer[T]) newLeaf() *leafMirror[T] {
+	if len(p.slab) == 0 {
+		k := (p.hint+packMax-1)/packMax - len(p.leaves)
+		if k <= 0 {
+			k = len(p.leaves)/8 + 1
+		}
+		p.slab = make([]leafMirror[T], k)
+		if p.Advise != nil {
+			p.Advise(unsafe.Pointer(&p.slab[0]), uintptr(k)*unsafe.Sizeof(p.slab[0]))
+		}
+	}
+	l := &p.slab[0]
+	p.slab = p.slab[1:]
+	l.kind = kindLeaf
+	return l
 }
 
 // Add adds v with the float32 box (min, max) rounded outward, as Box32
@@ -125,7 +153,7 @@ func (p *Packer[T]) Add(min, max [2]float32, v T) {
 		return
 	}
 	if p.leaf.count == packMax {
-		p.leaf = &leafMirror[T]{nodeMirror: nodeMirror{kind: kindLeaf}}
+		p.leaf = p.newLeaf()
 		p.leaves = append(p.leaves, &p.leaf.nodeMirror)
 	}
 	i := p.leaf.count
@@ -139,7 +167,7 @@ func (p *Packer[T]) Add(min, max [2]float32, v T) {
 // The Packer is not usable afterwards.
 func (p *Packer[T]) Done() {
 	if !p.fast || p.n <= 1 {
-		p.leaves, p.leaf = nil, nil
+		p.leaves, p.leaf, p.slab = nil, nil, nil
 		return
 	}
 	m := (*treeMirror[T])(unsafe.Pointer(&p.ix.tr))
@@ -166,7 +194,7 @@ func (p *Packer[T]) Done() {
 	m.root = level[0]
 	m.rect = m.root.bound()
 	m.count = p.n
-	p.leaves, p.leaf = nil, nil
+	p.leaves, p.leaf, p.slab = nil, nil, nil
 }
 
 // bound returns the box of a node's entries.

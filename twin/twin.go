@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -60,10 +59,6 @@ type Twin struct {
 type batchLoader interface {
 	LoadPartBatches(ctx context.Context, fn func(ps []parts.Part) error) error
 }
-
-// gcBeforeBuild is the number of parts from which Open collects the
-// garbage of the load before building the registry.
-const gcBeforeBuild = 100_000
 
 // Open loads the grids and the components of st into memory and returns a
 // twin ready to serve. It honours ctx between records.
@@ -167,13 +162,6 @@ func Open(ctx context.Context, st Store, o Options) (*Twin, error) {
 	progress("grids", nGrids, nGrids)
 	progress("parts", n, total)
 	progress("index", 0, n)
-	if n >= gcBeforeBuild {
-		// The load leaves its decoded rows behind as garbage. Collected
-		// now, their memory serves the index that Build makes instead of
-		// fresh pages, whose first touch costs more than a collection
-		// (the registry's big arrays are free of pointers: cheap to mark).
-		runtime.GC()
-	}
 	t.parts = b.Build()
 	progress("index", n, n)
 	t.live = newLive(t, o)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"unsafe"
 
 	"github.com/paulmach/orb"
 )
@@ -144,6 +145,25 @@ func decodePoint(b []byte) (p orb.Point, ok bool) {
 	p[0] = math.Float64frombits(binary.LittleEndian.Uint64(b[13:]))
 	p[1] = math.Float64frombits(binary.LittleEndian.Uint64(b[21:]))
 	return p, true
+}
+
+// eface is the layout of an interface value.
+type eface struct{ typ, data unsafe.Pointer }
+
+// pointType is the type word of an orb.Point in an orb.Geometry.
+var pointType = func() unsafe.Pointer {
+	var g orb.Geometry = orb.Point{}
+	return (*eface)(unsafe.Pointer(&g)).typ
+}()
+
+// pointGeometry returns an orb.Geometry holding the point *p without
+// copying it to an allocation of its own, as a conversion would: *p must
+// never be written again.
+func pointGeometry(p *orb.Point) orb.Geometry {
+	var g orb.Geometry
+	e := (*eface)(unsafe.Pointer(&g))
+	e.typ, e.data = pointType, unsafe.Pointer(p)
+	return g
 }
 
 // DecodeGeometry decodes a GeoPackage geometry blob (GeoPackage 1.3 binary:

@@ -186,11 +186,82 @@ func (s *rawStmt) step() (row bool, err error) {
 // reset makes the statement ready to run again; bindings stay.
 func (s *rawStmt) reset() { sqlite3.Xsqlite3_reset(s.c.tls, s.p) }
 
+// row returns the values of the columns of the current row as SQLite
+// holds them (the Mems that sqlite3_column_* read), or nil when there is
+// no current row. The loads read the common cases (text, blob, integer and
+// NULL values) from them directly (memText, memBlob, memInt): the API's
+// calls per value, each taking the connection's mutex and checking for a
+// failed malloc, cost more than the read itself. The types are the
+// library's own, so their layout is the one it uses.
+func (s *rawStmt) row() []sqlite3.TMem {
+	v := (*sqlite3.TVdbe)(ptr(s.p))
+	if v.FpResultRow == 0 || v.FnResColumn == 0 {
+		return nil
+	}
+	return unsafe.Slice((*sqlite3.TMem)(ptr(v.FpResultRow)), int(v.FnResColumn))
+}
+
+// Flags of a Mem (sqlite3.TMem.Fflags) that the direct reads test.
+const (
+	isNull  = sqlite3.MEM_Null
+	isStr   = sqlite3.MEM_Str
+	isInt   = sqlite3.MEM_Int | sqlite3.MEM_IntReal
+	isBlob  = sqlite3.MEM_Blob
+	isZero  = sqlite3.MEM_Zero
+	isValue = sqlite3.MEM_Str | sqlite3.MEM_Int | sqlite3.MEM_Real | sqlite3.MEM_IntReal | sqlite3.MEM_Blob
+)
+
+// memText returns the value m as sqlite3_column_text would give it (see
+// rawStmt.text), for a text or blob value (the database is UTF-8) or
+// NULL; ok is false for anything else, to convert through the API.
+func memText(m *sqlite3.TMem) (b []byte, ok bool) {
+	f := m.Fflags
+	switch {
+	case f&(isStr|isBlob) != 0 && f&isZero == 0 && m.Fenc == sqlite3.SQLITE_UTF8:
+		return cbytes(m.Fz, int(m.Fn)), true
+	case f&isValue == 0 && f&isNull != 0:
+		return nil, true
+	}
+	return nil, false
+}
+
+// memBlob returns the value m as sqlite3_column_blob would give it, for a
+// blob or text value or NULL; ok is false for anything else.
+func memBlob(m *sqlite3.TMem) (b []byte, ok bool) {
+	f := m.Fflags
+	switch {
+	case f&(isStr|isBlob) != 0 && f&isZero == 0:
+		return cbytes(m.Fz, int(m.Fn)), true
+	case f&isValue == 0 && f&isNull != 0:
+		return nil, true
+	}
+	return nil, false
+}
+
+// memInt returns the value m as sqlite3_column_int64 would give it, for
+// an integer value or NULL; ok is false for anything else.
+func memInt(m *sqlite3.TMem) (v int64, ok bool) {
+	f := m.Fflags
+	switch {
+	case f&isInt != 0:
+		return *(*int64)(unsafe.Pointer(&m.Fu)), true
+	case f&isValue == 0 && f&isNull != 0:
+		return 0, true
+	}
+	return 0, false
+}
+
 // text returns column i of the current row as text, without copying: the
-// bytes stay valid until the next step or reset. NULL and "" are nil. The
-// length comes first (it converts a number to text as column_text would),
-// so a NULL column, common in loads, takes one call instead of two.
+// bytes stay valid until the next step or reset. NULL and "" are nil. A
+// text or blob value is read from its Mem (memText); anything else (a
+// number, to convert) goes through the API. There the length comes first
+// (it converts a number to text as column_text would).
 func (s *rawStmt) text(i int) []byte {
+	if ms := s.row(); i >= 0 && i < len(ms) {
+		if b, ok := memText(&ms[i]); ok {
+			return b
+		}
+	}
 	n := sqlite3.Xsqlite3_column_bytes(s.c.tls, s.p, int32(i))
 	if n <= 0 {
 		return nil
@@ -199,13 +270,25 @@ func (s *rawStmt) text(i int) []byte {
 }
 
 // blob returns column i of the current row as a blob, without copying.
+// Blob and text values are read from their Mem (memBlob).
 func (s *rawStmt) blob(i int) []byte {
+	if ms := s.row(); i >= 0 && i < len(ms) {
+		if b, ok := memBlob(&ms[i]); ok {
+			return b
+		}
+	}
 	p := sqlite3.Xsqlite3_column_blob(s.c.tls, s.p, int32(i))
 	return cbytes(p, int(sqlite3.Xsqlite3_column_bytes(s.c.tls, s.p, int32(i))))
 }
 
-// int64 returns column i of the current row as an integer.
+// int64 returns column i of the current row as an integer. Integer and
+// NULL values are read from their Mem (memInt).
 func (s *rawStmt) int64(i int) int64 {
+	if ms := s.row(); i >= 0 && i < len(ms) {
+		if v, ok := memInt(&ms[i]); ok {
+			return v
+		}
+	}
 	return sqlite3.Xsqlite3_column_int64(s.c.tls, s.p, int32(i))
 }
 

@@ -1,8 +1,10 @@
 package gpkg
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
 	"time"
 
@@ -199,6 +201,24 @@ type decoder struct {
 	// last holds the string each text column gave the row before, by f*
 	// index: grid codes and departments often repeat from row to row.
 	last [partFields]string
+	// pts holds the points of the parts decoded last, which their
+	// geometries point to (see pointGeometry); it is never written again
+	// once given out, only replaced when full.
+	pts []orb.Point
+}
+
+// ptsBatch is the number of points of decoder.pts.
+const ptsBatch = 1024
+
+// point returns pt as an orb.Geometry that shares an array with the
+// points of other parts instead of an allocation of its own: one
+// allocation per 1024 points instead of one per point.
+func (d *decoder) point(pt orb.Point) orb.Geometry {
+	if len(d.pts) == cap(d.pts) {
+		d.pts = make([]orb.Point, 0, ptsBatch)
+	}
+	d.pts = append(d.pts, pt)
+	return pointGeometry(&d.pts[len(d.pts)-1])
 }
 
 // str returns the string of text column i of the current row, interned by
@@ -312,7 +332,7 @@ func (d *decoder) part(p *parts.Part, geom []byte, fid int64) error {
 	p.Version = uint64(d.version)
 	if geom != nil {
 		if pt, ok := decodePoint(geom); ok {
-			p.Geometry = pt
+			p.Geometry = d.point(pt)
 		} else if p.Geometry, err = DecodeGeometry(geom); err != nil {
 			return bad("geometry", err)
 		}
@@ -389,13 +409,44 @@ func parseDate(s string) (time.Time, error) {
 type interner struct {
 	m   map[string]string
 	max int
+	// recent holds strings returned before, by a quick hash of their
+	// bytes: a hit costs a hash of two words and a comparison, less than
+	// the map's lookup.
+	recent [recentSize]string
+}
+
+// recentBits is log2 of the number of entries of interner.recent.
+const (
+	recentBits = 10
+	recentSize = 1 << recentBits
+)
+
+// quickHash hashes b (not empty) from its length and its first and last
+// eight bytes, for interner.recent.
+func quickHash(b []byte) uint64 {
+	var x, y uint64
+	if n := len(b); n >= 8 {
+		x = binary.LittleEndian.Uint64(b)
+		y = binary.LittleEndian.Uint64(b[n-8:])
+	} else {
+		for _, c := range b {
+			x = x<<8 | uint64(c)
+		}
+	}
+	h := (x ^ bits.RotateLeft64(y, 31) ^ uint64(len(b))) * 0x9e3779b97f4a7c15
+	return h >> (64 - recentBits)
 }
 
 func (in *interner) get(b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
+	e := &in.recent[quickHash(b)]
+	if *e == string(b) {
+		return *e
+	}
 	if s, ok := in.m[string(b)]; ok {
+		*e = s
 		return s
 	}
 	s := string(b)
@@ -405,17 +456,22 @@ func (in *interner) get(b []byte) string {
 	if len(in.m) < in.max {
 		in.m[s] = s
 	}
+	*e = s
 	return s
 }
 
-// memo caches the results of parse for up to 4096 distinct inputs, and
-// the last one apart (a column often repeats the row before).
+// memo caches the results of parse: the first eight distinct inputs apart
+// (a column such as the state has a handful of values, found by a scan
+// quicker than by a map), and up to 4096 more in a map.
 type memo[T any] struct {
 	m     map[string]memoEntry[T]
 	parse func(string) (T, error)
-	last  memoEntry[T]
-	has   bool // last is set
+	few   [memoFew]memoEntry[T]
+	nFew  int // entries of few in use
 }
+
+// memoFew is the number of entries of memo.few.
+const memoFew = 8
 
 // memoEntry is a cached result with its input.
 type memoEntry[T any] struct {
@@ -424,24 +480,28 @@ type memoEntry[T any] struct {
 }
 
 func (m *memo[T]) get(b []byte) (T, error) {
-	if m.has && string(b) == m.last.key {
-		return m.last.v, nil
+	for i := range m.nFew {
+		if e := &m.few[i]; e.key == string(b) {
+			return e.v, nil
+		}
 	}
 	if e, ok := m.m[string(b)]; ok {
-		m.last, m.has = e, true
 		return e.v, nil
 	}
 	v, err := m.parse(string(b))
 	if err != nil {
 		return v, err
 	}
-	if m.m == nil {
-		m.m = make(map[string]memoEntry[T])
-	}
-	if len(m.m) < 4096 {
-		e := memoEntry[T]{key: string(b), v: v}
+	e := memoEntry[T]{key: string(b), v: v}
+	switch {
+	case m.nFew < memoFew:
+		m.few[m.nFew] = e
+		m.nFew++
+	case len(m.m) < 4096:
+		if m.m == nil {
+			m.m = make(map[string]memoEntry[T])
+		}
 		m.m[e.key] = e
-		m.last, m.has = e, true
 	}
 	return v, nil
 }

@@ -221,6 +221,29 @@ func (s *Store) CountParts(ctx context.Context) (int, error) {
 // goroutine steps through the rows, copying them out in chunks, others
 // decode the chunks, and the caller's runs fn over them in order.
 func (s *Store) LoadParts(ctx context.Context, fn func(p parts.Part) error) error {
+	return s.loadChunks(ctx, false, func(ps []parts.Part) error {
+		for i := range ps {
+			if err := fn(ps[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// LoadPartBatches is LoadParts for a caller that copies what it keeps of
+// the parts (parts.Builder.AddAll does): it calls fn with the parts in
+// storage order, some hundreds at a time, and the slice and the points of
+// the parts in it are valid only until fn returns. Their memory serves
+// the next batches, instead of leaving garbage behind for every part.
+func (s *Store) LoadPartBatches(ctx context.Context, fn func(ps []parts.Part) error) error {
+	return s.loadChunks(ctx, true, fn)
+}
+
+// loadChunks runs the pipeline of LoadParts, calling fn with the parts of
+// each chunk in order. When shared, the points of the parts are in memory
+// of the chunk, reused once fn returns.
+func (s *Store) loadChunks(ctx context.Context, shared bool, fn func(ps []parts.Part) error) error {
 	fail := func(err error) error { return fmt.Errorf("gpkg: load parts from %s: %w", s.path, err) }
 	conn, err := openRaw(s.abs, openReadWrite) // read-write to clean up -wal and -shm if last to close; it only reads
 	if err != nil {
@@ -237,7 +260,14 @@ func (s *Store) LoadParts(ctx context.Context, fn func(p parts.Part) error) erro
 	workers := max(1, min(runtime.GOMAXPROCS(0)-1, maxDecoders))
 	order := make(chan *rowChunk, workers+2) // chunks in storage order
 	work := make(chan *rowChunk, workers+2)  // chunks to decode
-	free := make(chan *rowChunk, 2*workers+4)
+	// A fixed set of chunks goes round: reusing their memory spares the
+	// page faults of fresh memory, which on a virtual machine cost more
+	// than filling it.
+	nChunks := 2*workers + 4
+	free := make(chan *rowChunk, nChunks)
+	for range nChunks {
+		free <- &rowChunk{}
+	}
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1 + workers)
@@ -252,7 +282,7 @@ func (s *Store) LoadParts(ctx context.Context, fn func(p parts.Part) error) erro
 			defer wg.Done()
 			d := newDecoder()
 			for c := range work {
-				c.decode(d)
+				c.decode(d, shared)
 				close(c.done)
 			}
 		}()
@@ -264,8 +294,8 @@ func (s *Store) LoadParts(ctx context.Context, fn func(p parts.Part) error) erro
 
 	for c := range order {
 		<-c.done
-		for r := range c.bad {
-			if err := fn(c.parts[r]); err != nil {
+		if c.bad > 0 {
+			if err := fn(c.parts[:c.bad]); err != nil {
 				return err
 			}
 		}
@@ -275,10 +305,7 @@ func (s *Store) LoadParts(ctx context.Context, fn func(p parts.Part) error) erro
 		if c.err != nil {
 			return fail(c.err)
 		}
-		select {
-		case free <- c:
-		default:
-		}
+		free <- c // never blocks: it has room for every chunk
 	}
 	return nil
 }
@@ -304,6 +331,7 @@ type rowChunk struct {
 	ints []int64
 	n    int
 	err  error
+	pts  []orb.Point // the points of parts, when the load shares them
 
 	done   chan struct{}
 	parts  []parts.Part
@@ -337,8 +365,17 @@ func (c *rowChunk) load(r int, d *decoder) {
 	d.retired, d.version = c.ints[r*3+1], c.ints[r*3+2]
 }
 
-// decode decodes the rows of c into c.parts with d.
-func (c *rowChunk) decode(d *decoder) {
+// decode decodes the rows of c into c.parts with d. When shared, the
+// points of the parts are in c.pts, else in memory of their own.
+func (c *rowChunk) decode(d *decoder, shared bool) {
+	if shared {
+		// A chunk has at most chunkRows rows: d.point never outgrows it.
+		if cap(c.pts) < chunkRows {
+			c.pts = make([]orb.Point, 0, chunkRows)
+		}
+		d.pts = c.pts[:0]
+		defer func() { d.pts = nil }()
+	}
 	if cap(c.parts) < c.n {
 		c.parts = make([]parts.Part, c.n, chunkRows)
 	}
@@ -353,16 +390,64 @@ func (c *rowChunk) decode(d *decoder) {
 	}
 }
 
-// readChunks steps stmt to the end, sending chunks of rows to order and
-// to work until done is closed. A chunk with err set is the last one.
+// copyRow appends the current row of stmt, a row of partSelect, to c. It
+// reads the values from the row's Mems where it can (rawStmt.row), else
+// through the API.
+func (c *rowChunk) copyRow(stmt *rawStmt) {
+	ms := stmt.row()
+	if len(ms) != 1+partFields {
+		ms = nil // not the expected row: the API decides
+	}
+	b, ok := []byte(nil), false
+	if ms != nil {
+		b, ok = memBlob(&ms[0])
+	}
+	if !ok {
+		b = stmt.blob(0)
+	}
+	c.buf = append(c.buf, b...)
+	c.ends = append(c.ends, len(c.buf))
+	for i := range partFields {
+		switch i {
+		case fFID, fRetired, fVersion:
+			v, ok := int64(0), false
+			if ms != nil {
+				v, ok = memInt(&ms[i+1])
+			}
+			if !ok {
+				v = stmt.int64(i + 1)
+			}
+			c.ints = append(c.ints, v)
+		default:
+			b, ok := []byte(nil), false
+			if ms != nil {
+				b, ok = memText(&ms[i+1])
+			}
+			if !ok {
+				b = stmt.text(i + 1)
+			}
+			c.buf = append(c.buf, b...)
+			c.ends = append(c.ends, len(c.buf))
+		}
+	}
+	c.n++
+}
+
+// readChunks steps stmt to the end, filling the chunks it takes from free
+// and sending them to order and to work, until done is closed. A chunk
+// with err set is the last one.
 func readChunks(ctx context.Context, stmt *rawStmt, order, work, free chan *rowChunk, done chan struct{}) {
 	for {
 		var c *rowChunk
 		select {
 		case c = <-free:
+			if c.ends == nil {
+				c.ends = make([]int, 0, chunkRows*chunkCols)
+				c.ints = make([]int64, 0, chunkRows*3)
+			}
 			c.buf, c.ends, c.ints, c.n = c.buf[:0], c.ends[:0], c.ints[:0], 0
-		default:
-			c = &rowChunk{}
+		case <-done:
+			return
 		}
 		c.done = make(chan struct{})
 		c.err = ctx.Err()
@@ -375,18 +460,7 @@ func readChunks(ctx context.Context, stmt *rawStmt, order, work, free chan *rowC
 			if !row {
 				break
 			}
-			c.buf = append(c.buf, stmt.blob(0)...)
-			c.ends = append(c.ends, len(c.buf))
-			for i := range partFields {
-				switch i {
-				case fFID, fRetired, fVersion:
-					c.ints = append(c.ints, stmt.int64(i+1))
-				default:
-					c.buf = append(c.buf, stmt.text(i+1)...)
-					c.ends = append(c.ends, len(c.buf))
-				}
-			}
-			c.n++
+			c.copyRow(stmt)
 		}
 		last := c.err != nil || c.n < chunkRows
 		select {
