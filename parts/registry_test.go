@@ -477,3 +477,47 @@ func TestPagingMixedRanks(t *testing.T) {
 		})
 	}
 }
+
+// TestNearestTiesAmongMany: with many more parts at the same distance than
+// k, Nearest (which skips parts by their box once it holds k) still gives
+// the ties by code, and the nearer parts first.
+func TestNearestTiesAmongMany(t *testing.T) {
+	cat := parts.DefaultCatalogue()
+	g := newCityGen(11, cat)
+	b := parts.NewBuilder(cat, 400)
+	pt := orb.Point{104.06, 30.66}
+	var ties, near []parts.Code
+	for i := range 400 {
+		p := g.next()
+		switch {
+		case i%4 == 0: // on a ring of about 50 m around pt, all at one spot
+			p.Geometry = orb.Point{pt[0] + 0.0005, pt[1]}
+			ties = append(ties, p.Code)
+		case i%50 == 1: // nearer than the ring
+			p.Geometry = orb.Point{pt[0], pt[1] + 0.0001}
+			near = append(near, p.Code)
+		default: // further away
+			p.Geometry = orb.Point{pt[0] + 0.001 + float64(i)*1e-6, pt[1] + 0.001}
+		}
+		if err := b.Add(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := b.Build()
+	slices.Sort(ties)
+	slices.Sort(near)
+	const k = 20
+	got, err := r.Nearest(context.Background(), pt, k, parts.Filter{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append(slices.Clone(near), ties[:k-len(near)]...)
+	if len(got) != k {
+		t.Fatalf("%d results, want %d", len(got), k)
+	}
+	for i, n := range got {
+		if n.Part.Code != want[i] {
+			t.Fatalf("#%d = %s at %.3f m, want %s", i, n.Part.Code, n.Distance, want[i])
+		}
+	}
+}
