@@ -14,7 +14,8 @@
 #      components drawn at random, bbox pages of 100 (300-500 m boxes); and
 #      bench/httpbare, a bare net/http server sending the bytes of one lookup
 #      answer (its body and headers), for the ratio of lookups to what
-#      net/http alone does here;
+#      net/http alone does here (three rounds in turn, and the median);
+#      each row also gives the server's CPU time per request;
 #   4. a second server started with --tile-cache-mb 0: the z14 list once,
 #      and the list in a loop for DURATION (every answer encoded);
 #   5. the start from PostGIS (serve --pg): to /readyz 200, RSS at ready and
@@ -154,16 +155,26 @@ tilepass() {
     awk -F'\t' '{ printf "%-30s %8d %9d %8.2f %8.2f %8d %8d\n", $1, $2, $3, $4, $5, $6, $7 }'
 }
 
-# wrkrun NAME ADDR PATHS CONNS prints one row of the wrk table.
+# cputicks PID is the user+system CPU time of a process, in clock ticks.
+cputicks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+
+# wrkrun NAME ADDR PATHS CONNS PID prints one row of the wrk table: the
+# rates, latencies, and the server's CPU time per request (PID's user +
+# system time over the run / the requests wrk counted), which a busy
+# machine sways less than the rates.
 wrkrun() {
-  local name="$1" a="$2" paths="$3" c="$4" res
+  local name="$1" a="$2" paths="$3" c="$4" spid="$5" res c0 c1
   wrk -t2 -c"$c" -d2s -s scripts/wrk/random.lua "http://$a" -- "$paths" >/dev/null 2>&1 || true
+  c0=$(cputicks "$spid")
   res=$(wrk -t2 -c"$c" -d"$duration" --latency -s scripts/wrk/random.lua "http://$a" -- "$paths" 2>&1)
-  echo "$res" | awk -v name="$name" -v c="$c" '
+  c1=$(cputicks "$spid")
+  echo "$res" | awk -v name="$name" -v c="$c" -v dt="$((c1 - c0))" -v hz="$hz" '
     /^ +50%/ { p50 = $2 } /^ +99%/ { p99 = $2 }
     /Requests\/sec/ { rps = $2 } /Non-2xx/ { bad = $NF } /Socket errors/ { err = $0 }
+    / requests in / { n = $1 }
     /Transfer\/sec/ { tr = $2 }
-    END { printf "%-22s %5d %12.0f %10s %10s %10s %8d %s\n", name, c, rps, p50, p99, tr, bad, err }'
+    END { printf "%-26s %5d %9.0f %10s %10s %10s %8.1f %8d %s\n", name, c, rps, p50, p99, tr, (n > 0 ? dt / hz * 1e6 / n : 0), bad, err }'
   echo "$res" | awk '/Requests\/sec/ { print $2 }' >"$work/last.rps"
 }
 
@@ -193,19 +204,27 @@ first_code=$(head -1 "$keys.codes.paths")
 curl -fsS -D "$work/lookup.headers" -o "$work/lookup.body" "http://$addr$first_code"
 ctype=$(awk 'tolower($1) == "content-type:" { sub(/\r$/, ""); print $2 }' "$work/lookup.headers")
 bin/httpbare --addr "$addr_bare" --body "$work/lookup.body" --type "$ctype" --headers "$work/lookup.headers" &
-pids+=("$!")
+bare_pid=$!
+pids+=("$bare_pid")
 until curl -fsS -o /dev/null "http://$addr_bare/"; do sleep 0.05; done
 mix=$(
-  printf "%-22s %5s %12s %10s %10s %10s %8s %s\n" scenario conns req/s p50 p99 bytes/s non-2xx errors
+  printf "%-26s %5s %9s %10s %10s %10s %8s %8s %s\n" scenario conns req/s p50 p99 bytes/s "cpu us" non-2xx errors
   for c in 4 64; do
-    wrkrun "lookup by code" "$addr" "$keys.codes.paths" "$c"
-    lookup=$(cat "$work/last.rps")
-    wrkrun "bare net/http (same bytes)" "$addr_bare" "$keys.codes.paths" "$c"
-    bare=$(cat "$work/last.rps")
-    awk -v a="$lookup" -v b="$bare" -v c="$c" 'BEGIN { printf "%-22s %5d %11.0f%%\n", "lookups / bare", c, 100 * a / b }'
-    wrkrun "nearest 10" "$addr" "$keys.nearest.paths" "$c"
-    wrkrun "500 m counts" "$addr" "$keys.counts.paths" "$c"
-    wrkrun "bbox pages of 100" "$addr" "$keys.bbox.paths" "$c"
+    # Lookups and the bare server in turn, three times: the machine's
+    # speed drifts between runs, a ratio of neighbours drifts less.
+    ratios=()
+    for round in 1 2 3; do
+      wrkrun "lookup by code ($round)" "$addr" "$keys.codes.paths" "$c" "$main_pid"
+      lookup=$(cat "$work/last.rps")
+      wrkrun "bare net/http ($round)" "$addr_bare" "$keys.codes.paths" "$c" "$bare_pid"
+      bare=$(cat "$work/last.rps")
+      ratios+=("$(awk -v a="$lookup" -v b="$bare" 'BEGIN { printf "%.0f", 100 * a / b }')")
+    done
+    printf "%-26s %5d %s%% (median %s%%)\n" "lookups / bare, by round" "$c" "$(IFS=/; echo "${ratios[*]}" | sed 's|/|%, |g')" \
+      "$(printf "%s\n" "${ratios[@]}" | sort -n | sed -n 2p)"
+    wrkrun "nearest 10" "$addr" "$keys.nearest.paths" "$c" "$main_pid"
+    wrkrun "500 m counts" "$addr" "$keys.counts.paths" "$c" "$main_pid"
+    wrkrun "bbox pages of 100" "$addr" "$keys.bbox.paths" "$c" "$main_pid"
   done
 )
 rss_end=$(mb "$main_pid" VmRSS)
@@ -268,6 +287,7 @@ fi
   echo "the server without cache: $misses"
   echo
   echo "## query mix, wrk -t2, $duration per run after a 2 s warm-up, random keys over the whole city (scripts/wrk/random.lua)"
+  echo "cpu us: the server's CPU time (user + system, /proc) per request over the run; lookups and the bare server in turn, three rounds"
   echo "the bare server sends the body and these headers of one lookup: $(awk -F: 'NR > 1 && NF > 1 { printf "%s; ", $1 }' "$work/lookup.headers")"
   echo "$mix"
 } | tee "$out"
