@@ -2,7 +2,6 @@ package parts
 
 import (
 	"context"
-	"slices"
 
 	"citytwin/spatial"
 
@@ -20,7 +19,7 @@ func (r *Registry) CountClassesRef(ctx context.Context, b orb.Bound, f Filter) (
 	if m.none {
 		return []ClassCount{}, ctx.Err()
 	}
-	t := new(refTally)
+	t := new(classTally) // (the tally is not what changed)
 	var shapes []classShape
 	for _, s := range stripes {
 		shapes = shapes[:0]
@@ -51,51 +50,4 @@ func (r *Registry) CountClassesRef(ctx context.Context, b orb.Bound, f Filter) (
 		return nil, err
 	}
 	return t.sorted(), nil
-}
-
-// refTally is classTally as it was: the same table, without the bitmap,
-// sorted by a sort.
-type refTally struct {
-	keys  [tallySlots]uint16 // class+1; 0 is a free slot
-	n     [tallySlots]int32
-	used  int
-	spill map[uint16]int
-}
-
-func (t *refTally) add(c uint16) {
-	h := (uint32(c) * 0x9E3779B1) >> 24 // 8 bits: tallySlots
-	for {
-		switch t.keys[h] {
-		case c + 1:
-			t.n[h]++
-			return
-		case 0:
-			if t.used >= tallySpill {
-				if t.spill == nil {
-					t.spill = make(map[uint16]int)
-				}
-				t.spill[c]++
-				return
-			}
-			t.keys[h], t.n[h] = c+1, 1
-			t.used++
-			return
-		}
-		h = (h + 1) % tallySlots
-	}
-}
-
-// sorted returns the counts by ascending class.
-func (t *refTally) sorted() []ClassCount {
-	out := make([]ClassCount, 0, t.used+len(t.spill))
-	for i, k := range t.keys {
-		if k != 0 {
-			out = append(out, ClassCount{Class(k - 1), int(t.n[i])})
-		}
-	}
-	for c, n := range t.spill {
-		out = append(out, ClassCount{Class(c), n})
-	}
-	slices.SortFunc(out, func(a, b ClassCount) int { return int(a.Class) - int(b.Class) })
-	return out
 }

@@ -65,25 +65,7 @@ func (ix *Index[T]) StripesFor(b orb.Bound, perStripe, maxStripes int) []Stripe 
 // stripes of a box every item whose box intersects the box is visited
 // once.
 func (ix *Index[T]) SearchStripe(ctx context.Context, s Stripe, fn func(v T) bool) error {
-	var err error
-	n := 0
-	min, max := Box32(s.Box)
-	ix.tr.Search(min, max, func(bmin, _ [2]float32, v T) bool {
-		n++
-		if n%CheckEvery == 0 {
-			if err = ctx.Err(); err != nil {
-				return false
-			}
-		}
-		if (!s.first && bmin[0] < s.west) || (!s.last && bmin[0] >= s.east) {
-			return true
-		}
-		return fn(v)
-	})
-	if err == nil {
-		err = ctx.Err()
-	}
-	return err
+	return ix.SearchStripeBoxes(ctx, s, func(_, _ [2]float32, v T) bool { return fn(v) })
 }
 
 // SearchStripeBoxes is SearchStripe passing each item's box as stored
