@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"sync"
@@ -110,6 +111,35 @@ func appendNearest(b []byte, ns []parts.Neighbor, who Principal, now time.Time) 
 	b = append(b, `,"timeStamp":"`...)
 	b = appendTimeStamp(b, now)
 	return append(b, `"}`...)
+}
+
+// appendPage writes a page of components as the FeatureCollection that
+// marshalPartCollection writes for their featureOfPart, with numberMatched,
+// the time stamp now and links, without making the features first.
+func appendPage(b []byte, page *parts.Page, who Principal, links []link, now time.Time) ([]byte, error) {
+	b = append(b, `{"type":"FeatureCollection","features":[`...)
+	for i := range page.Parts {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendPart(b, &page.Parts[i], who, nil, false)
+	}
+	b = append(b, `],"numberMatched":`...)
+	b = strconv.AppendInt(b, int64(page.NumberMatched), 10)
+	b = append(b, `,"numberReturned":`...)
+	b = strconv.AppendInt(b, int64(len(page.Parts)), 10)
+	b = append(b, `,"timeStamp":"`...)
+	b = appendTimeStamp(b, now)
+	b = append(b, '"')
+	if len(links) > 0 {
+		lb, err := json.Marshal(links)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, `,"links":`...)
+		b = append(b, lb...)
+	}
+	return append(b, '}'), nil
 }
 
 // appendDate writes t.UTC().Format(dateLayout), YYYY-MM-DD, without

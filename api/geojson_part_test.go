@@ -102,6 +102,43 @@ func TestAppendNearestMatches(t *testing.T) {
 	}
 }
 
+// TestAppendPageMatches holds the bbox page to the collection encoder's
+// bytes over featureOfPart, with numberMatched and links.
+func TestAppendPageMatches(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	now := time.Date(2026, 12, 2, 16, 40, 59, 5e8, time.FixedZone("CST", 8*3600))
+	roles := []Principal{{Role: RolePublic}, {Role: RoleAdmin}, {Role: RoleDepartment, Dept: "water"}}
+	for n := 0; n < 40; n++ {
+		page := parts.Page{Parts: make([]parts.Part, n), NumberMatched: n + rng.IntN(1000)}
+		who := roles[n%len(roles)]
+		fs := make([]partFeature, n)
+		for i := range page.Parts {
+			page.Parts[i] = randomPart(rng)
+			fs[i] = featureOfPart(&page.Parts[i], who)
+		}
+		links := []link{{Href: "https://example.test/parts?bbox=1,2,3,4&limit=10", Rel: "self", Type: mediaGeoJSON}}
+		if n%2 == 0 {
+			links = append(links, link{Href: "https://example.test/parts?cursor=a<b&c", Rel: "next", Type: mediaGeoJSON})
+		}
+		fc := newCollection(fs)
+		m := page.NumberMatched
+		fc.NumberMatched = &m
+		fc.TimeStamp = now.UTC().Format(time.RFC3339)
+		fc.Links = links
+		want, err := marshalPartCollection(fc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := appendPage([]byte{}, &page, who, links, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%d parts:\n got %s\nwant %s", n, got, want)
+		}
+	}
+}
+
 // TestAppendCountsDocMatches holds the counts encoder to encoding/json.
 func TestAppendCountsDocMatches(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))

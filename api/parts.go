@@ -174,17 +174,17 @@ func (s *Server) listParts(c echo.Context) error {
 	return s.writePage(c, page, key)
 }
 
+// writePage answers with a page of components, written straight into a
+// pooled buffer (appendPage).
 func (s *Server) writePage(c echo.Context, page parts.Page, key uint64) error {
-	who := principalOf(c)
-	fs := make([]partFeature, len(page.Parts))
-	for i := range page.Parts {
-		fs[i] = featureOfPart(&page.Parts[i], who)
+	buf := s.bufs.get()
+	defer s.bufs.put(buf)
+	b, err := appendPage((*buf)[:0], &page, principalOf(c), pageLinks(c, wrapCursor(key, page.Next)), time.Now())
+	if err != nil {
+		return err
 	}
-	fc := newCollection(fs)
-	n := page.NumberMatched
-	fc.NumberMatched = &n
-	fc.Links = pageLinks(c, wrapCursor(key, page.Next))
-	return writeJSON(c, http.StatusOK, mediaGeoJSON, fc)
+	*buf = b
+	return writeBytes(c, http.StatusOK, mediaGeoJSON, b)
 }
 
 // batchParts answers GET /parts?codes=a,b,c: the components found, in the
