@@ -109,23 +109,33 @@ func headersEqual(a, b http.Header) bool {
 	return true
 }
 
-// TestPlainAnswerOnTheWire: the bytes of a lookup without Accept-Encoding,
-// headers in their order, as net/http sends them.
-func TestPlainAnswerOnTheWire(t *testing.T) {
-	c := newCity(t)
+// rawRequest sends the bytes of a request to the city's handler over a
+// real connection (closed with the test, reads bounded by 10 s) and reads
+// the answer's head.
+func rawRequest(t *testing.T, c *city, request string) *http.Response {
+	t.Helper()
 	hs := httptest.NewServer(c.srv.Handler())
-	defer hs.Close()
+	t.Cleanup(hs.Close)
 	conn, err := net.Dial("tcp", hs.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "GET /parts/%s HTTP/1.1\r\nHost: x\r\nX-Request-Id: trace-42\r\n\r\n", codeCover)
-	br := bufio.NewReader(conn)
-	resp, err := http.ReadResponse(br, nil)
+	t.Cleanup(func() { conn.Close() })
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(conn, request); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return resp
+}
+
+// TestPlainAnswerOnTheWire: the bytes of a lookup without Accept-Encoding,
+// headers in their order, as net/http sends them.
+func TestPlainAnswerOnTheWire(t *testing.T) {
+	resp := rawRequest(t, newCity(t), "GET /parts/"+codeCover+" HTTP/1.1\r\nHost: x\r\nX-Request-Id: trace-42\r\n\r\n")
 	body, _ := io.ReadAll(resp.Body)
 	var head strings.Builder
 	_ = resp.Header.Write(&head)
@@ -143,20 +153,7 @@ func TestPlainAnswerOnTheWire(t *testing.T) {
 // TestEventsWithoutAcceptEncoding: the live feed of a client that takes
 // no compression does not leak gzhttp's No-Gzip-Compression marker.
 func TestEventsWithoutAcceptEncoding(t *testing.T) {
-	c := newCity(t)
-	hs := httptest.NewServer(c.srv.Handler())
-	defer hs.Close()
-	conn, err := net.Dial("tcp", hs.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	fmt.Fprint(conn, "GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := rawRequest(t, newCity(t), "GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" {
 		t.Fatalf("status %d, %v", resp.StatusCode, resp.Header)
 	}

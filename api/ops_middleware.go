@@ -223,7 +223,7 @@ func (s *Server) deadline(c echo.Context, next echo.HandlerFunc, start time.Time
 	c.SetRequest(&rc.req)
 	err = next(c)
 	end = time.Now()
-	if ctx.timedOutAt(end) && (err != nil || !c.Response().Committed) {
+	if ctx.timedOut(end) && (err != nil || !c.Response().Committed) {
 		if route == "" {
 			route = "unmatched"
 		}
@@ -288,11 +288,9 @@ func (c *routeCtx) Err() error {
 func (c *routeCtx) Value(key any) any { return c.real().Value(key) }
 
 // timedOut reports whether the request ran past its route's deadline:
-// the cause of the real context, or, when nothing made it, the clock.
-func (c *routeCtx) timedOut() bool { return c.timedOutAt(time.Now()) }
-
-// timedOutAt is timedOut with the clock read at now.
-func (c *routeCtx) timedOutAt(now time.Time) bool {
+// the cause of the real context, or, when nothing made it, the clock read
+// at now.
+func (c *routeCtx) timedOut(now time.Time) bool {
 	if c.made.Load() {
 		return context.Cause(c.ctx) == errRouteDeadline
 	}

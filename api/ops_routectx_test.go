@@ -15,8 +15,8 @@ func TestRouteCtx(t *testing.T) {
 
 	// Never looked at, deadline ahead: not timed out, nothing made.
 	c := &routeCtx{parent: parent, deadline: time.Now().Add(time.Hour)}
-	if err := c.Err(); err != nil || c.timedOut() || c.made.Load() {
-		t.Fatalf("fresh: err %v, timed out %v, made %v", err, c.timedOut(), c.made.Load())
+	if err := c.Err(); err != nil || c.timedOut(time.Now()) || c.made.Load() {
+		t.Fatalf("fresh: err %v, timed out %v, made %v", err, c.timedOut(time.Now()), c.made.Load())
 	}
 	if d, ok := c.Deadline(); !ok || !d.Equal(c.deadline) {
 		t.Fatalf("deadline %v %v", d, ok)
@@ -28,7 +28,7 @@ func TestRouteCtx(t *testing.T) {
 
 	// Past its deadline, never waited on: Err and Cause as the real one.
 	c = &routeCtx{parent: parent, deadline: time.Now().Add(-time.Millisecond)}
-	if !c.timedOut() {
+	if !c.timedOut(time.Now()) {
 		t.Fatal("past the deadline but not timed out")
 	}
 	if err := c.Err(); !errors.Is(err, context.DeadlineExceeded) {
@@ -37,7 +37,7 @@ func TestRouteCtx(t *testing.T) {
 	if cause := context.Cause(c); cause != errRouteDeadline {
 		t.Fatalf("cause %v", cause)
 	}
-	if !c.timedOut() {
+	if !c.timedOut(time.Now()) {
 		t.Fatal("made, but not timed out")
 	}
 	c.stop()
@@ -49,7 +49,7 @@ func TestRouteCtx(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Done never closed")
 	}
-	if context.Cause(c) != errRouteDeadline || !c.timedOut() {
+	if context.Cause(c) != errRouteDeadline || !c.timedOut(time.Now()) {
 		t.Fatalf("cause %v", context.Cause(c))
 	}
 	c.stop()
@@ -61,7 +61,7 @@ func TestRouteCtx(t *testing.T) {
 	if err := c.Err(); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err %v after the parent's cancel", err)
 	}
-	if c.timedOut() {
+	if c.timedOut(time.Now()) {
 		t.Fatal("cancelled by the parent, counted as a timeout")
 	}
 	c.stop()
