@@ -14,14 +14,19 @@ import (
 	"github.com/paulmach/orb"
 )
 
-// TestLoadDigest prints a digest of what Open loads from the GeoPackage
-// file named by env CITYTWIN_DIGEST_GPKG (skipped when unset): the parts
-// in storage order, the R-tree's answers in their order, the grids. Two
-// builds that print the same digest load the same city.
-func TestLoadDigest(t *testing.T) {
+// perPart is a store that loads its parts one by one: it hides the
+// gpkg store's LoadPartBatches, so that twin.Open takes its other path.
+type perPart struct{ twin.Store }
+
+// TestOpenBatchesAsPerPart: Open loads the same city through the store's
+// batches as through its part-by-part load: the parts in storage order,
+// the R-tree's answers in their order, nearest answers and the grids (a
+// digest of them). The city is a small generated one, or the GeoPackage
+// file named by env CITYTWIN_DIGEST_GPKG.
+func TestOpenBatchesAsPerPart(t *testing.T) {
 	path := os.Getenv("CITYTWIN_DIGEST_GPKG")
 	if path == "" {
-		t.Skip("CITYTWIN_DIGEST_GPKG is not set")
+		path = city(t)
 	}
 	ctx := context.Background()
 	st, err := gpkg.Open(ctx, path)
@@ -29,9 +34,24 @@ func TestLoadDigest(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	tw, err := twin.Open(ctx, st, twin.Options{})
+	batched, err := loadDigest(ctx, st)
 	if err != nil {
 		t.Fatal(err)
+	}
+	single, err := loadDigest(ctx, perPart{st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if batched != single {
+		t.Fatalf("digest of the batched load %s, of the per-part load %s", batched, single)
+	}
+}
+
+// loadDigest opens st into a twin and returns a digest of what it holds.
+func loadDigest(ctx context.Context, st twin.Store) (string, error) {
+	tw, err := twin.Open(ctx, st, twin.Options{})
+	if err != nil {
+		return "", err
 	}
 	reg := tw.Parts()
 	h := sha256.New()
@@ -40,7 +60,6 @@ func TestLoadDigest(t *testing.T) {
 		fmt.Fprintf(h, "%+v\n", p)
 		return true
 	})
-	parts1 := fmt.Sprintf("%x", h.Sum(nil))
 	b := reg.Bounds()
 	w, hgt := b.Max[0]-b.Min[0], b.Max[1]-b.Min[1]
 	for i := range 64 {
@@ -53,14 +72,14 @@ func TestLoadDigest(t *testing.T) {
 			fmt.Fprintf(h, "%d %v;", e.Code, e.Geometry)
 			return true
 		}); err != nil {
-			t.Fatal(err)
+			return "", err
 		}
 		ns, err := reg.Nearest(ctx, orb.Point{x, y}, 20, parts.Filter{}, 0)
 		if err != nil {
-			t.Fatal(err)
+			return "", err
 		}
 		fmt.Fprintf(h, "near %+v\n", ns)
 	}
 	fmt.Fprintf(h, "grids %d\n", tw.Grids().Len())
-	t.Logf("parts digest %s, all %x", parts1, h.Sum(nil))
+	return fmt.Sprintf("%x", h.Sum(nil)), nil
 }
