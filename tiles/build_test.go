@@ -373,7 +373,7 @@ func TestTilesDuringBuild(t *testing.T) {
 		}
 	}
 	during := encodeAll("during")
-	if m.Ready() {
+	if m.ready.Load() {
 		t.Fatal("the aggregates are ready while the build is held")
 	}
 	check("during", during)
@@ -384,7 +384,7 @@ func TestTilesDuringBuild(t *testing.T) {
 	if err := <-built; err != nil {
 		t.Fatal(err)
 	}
-	if !m.Ready() {
+	if !m.ready.Load() {
 		t.Fatal("not ready after Build")
 	}
 	check("after, cached", encodeAll("after"))
@@ -423,8 +423,7 @@ func BenchmarkEncodeDuringBuild(b *testing.B) {
 	for _, z := range []maptile.Zoom{3, 10, 13} {
 		b.Run(fmt.Sprintf("z%d", z), func(b *testing.B) {
 			m := New(reg, nil, Options{CacheBytes: -1})
-			m.SetHold(func(fn func()) { fn() })
-			m.lazy.Store(true) // no build
+			m.SetHold(func(fn func()) { fn() }) // and no Build: every tile from the source
 			tl := maptile.At(orb.Point{104.06, 30.66}, z)
 			cpu0 := cpuTime()
 			n := 0

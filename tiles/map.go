@@ -52,10 +52,9 @@ type Map struct {
 	// bld is the running Build (nil when none), under pyr.mu.
 	bld *building
 	// hold holds the sources' writes (SetHold); ready is set when Build
-	// is done, lazy when Encode started it.
+	// is done.
 	hold     func(fn func())
 	ready    atomic.Bool
-	lazy     atomic.Bool
 	cache    *cache
 	outlines *outlines
 	free     chan *tileEncoder // encoders kept warm (a sync.Pool empties at every GC)
@@ -274,18 +273,12 @@ func (m *Map) encode(ctx context.Context, layer string, t maptile.Tile, f parts.
 	start := m.cache.start()
 	touch := layerTouch(layer)
 	if touch&touchParts != 0 && t.Z < maptile.Zoom(m.o.DetailZoom) && m.parts != nil && !m.ready.Load() {
+		// With a hold, its owner runs Build (app.Start does) and the tile
+		// is answered from the source meanwhile.
 		if m.hold == nil {
 			if err := m.Build(ctx); err != nil {
 				return Tile{}, err
 			}
-		} else if m.lazy.CompareAndSwap(false, true) {
-			// built in the background (its chunks under the hold), the
-			// tile answered from the source meanwhile
-			go func() {
-				if err := m.Build(context.Background()); err != nil {
-					m.lazy.Store(false)
-				}
-			}()
 		}
 	}
 	enc := m.getEncoder()
@@ -365,15 +358,12 @@ func cacheKey(layer string, t maptile.Tile, fk string) string {
 // SetHold gives the map the way to hold the writes of its sources:
 // hold(fn) runs fn while no write is applied to the sources and no
 // PartChanged runs (twin.Twin.Exclusive). Call it before Build and the
-// first Encode. With a hold, Build holds the writes only chunk by chunk
-// and Encode never waits for the aggregates: it starts Build in the
-// background and answers from the source until they are ready. Without
-// one, Encode builds them itself when it first needs them.
+// first Encode. With a hold, the caller runs Build (in the background,
+// with the context of its lifetime), which holds the writes only chunk by
+// chunk, and Encode never waits for the aggregates: it answers from the
+// source until they are ready. Without one, Encode builds them itself
+// when it first needs them.
 func (m *Map) SetHold(hold func(fn func())) { m.hold = hold }
-
-// Ready tells whether the aggregates (the count pyramid and the index)
-// are built.
-func (m *Map) Ready() bool { return m.ready.Load() }
 
 // building is the state of a running Build: the components whose key
 // (buildKey: the west edge of their box) is below west have been scanned
