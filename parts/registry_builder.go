@@ -125,22 +125,10 @@ func (b *Builder) AddAll(ps []Part) (int, error) {
 	return len(ps), nil
 }
 
-// valid reports whether p passes Part.Validate, for the common valid
-// parts, without its allocations; false means "ask Validate", which then
-// gives the error (or accepts p). It sets p.Class when it is 0, as
-// Validate does.
-func (b *Builder) valid(p *Part) bool {
-	if !b.check(p) {
-		return false
-	}
-	if p.Class == 0 {
-		p.Class = p.Code.Class()
-	}
-	return true
-}
-
-// check is valid without writing to *p: a p.Class of 0 is the class of
-// the code, as Validate has it.
+// check tells whether Validate would accept p, without its allocations
+// and without writing to *p (a p.Class of 0 is the class of the code, as
+// Validate has it); false means "ask Validate", which then gives the
+// error (or accepts p).
 func (b *Builder) check(p *Part) bool {
 	c := p.Code
 	cl := c.Class()
@@ -282,11 +270,7 @@ func (b *Builder) Build() *Registry {
 	r.recs = permute(r.recs, keys)
 	close(permuted)
 	recs := r.recs
-	cls := hugeSlice[uint16](n, n)
-	for i, k := range keys {
-		cls[i] = r.cls[uint32(k)]
-	}
-	r.cls = cls
+	r.cls = permute(r.cls, keys)
 	rareOld := r.rare
 	r.rare = make(map[uint32]rare, len(rareOld))
 	for i := range recs {
@@ -323,10 +307,10 @@ const parallelKeys = 1 << 15
 // permute returns recs in the order of keys (the old index in the low 32
 // bits of each): in place when recs has little spare capacity, else in a
 // new array of the exact size.
-func permute(recs []record, keys []uint64) []record {
+func permute[T any](recs []T, keys []uint64) []T {
 	n := len(recs)
 	if cap(recs)-n > n/16 {
-		out := hugeSlice[record](n, n)
+		out := hugeSlice[T](n, n)
 		for i, k := range keys {
 			out[i] = recs[uint32(k)]
 		}
