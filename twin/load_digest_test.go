@@ -7,6 +7,7 @@ import (
 	"os"
 	"testing"
 
+	"citytwin/internal/testcity"
 	"citytwin/parts"
 	"citytwin/store/gpkg"
 	"citytwin/twin"
@@ -21,12 +22,15 @@ type perPart struct{ twin.Store }
 // TestOpenBatchesAsPerPart: Open loads the same city through the store's
 // batches as through its part-by-part load: the parts in storage order,
 // the R-tree's answers in their order, nearest answers and the grids (a
-// digest of them). The city is a small generated one, or the GeoPackage
+// digest of them). The city is a generated one of 15,000 parts, or the GeoPackage
 // file named by env CITYTWIN_DIGEST_GPKG.
 func TestOpenBatchesAsPerPart(t *testing.T) {
 	path := os.Getenv("CITYTWIN_DIGEST_GPKG")
 	if path == "" {
-		path = city(t)
+		// More rows than the store's pool of row chunks holds (at most
+		// 10 of 1,024), so that chunks are reused during the load: a
+		// builder keeping a batch's memory would be caught.
+		path = testcity.File(t, 15000, 100, 11)
 	}
 	ctx := context.Background()
 	st, err := gpkg.Open(ctx, path)
