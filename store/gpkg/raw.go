@@ -256,12 +256,21 @@ func memInt(m *sqlite3.TMem) (v int64, ok bool) {
 // text or blob value is read from its Mem (memText); anything else (a
 // number, to convert) goes through the API. There the length comes first
 // (it converts a number to text as column_text would).
-func (s *rawStmt) text(i int) []byte {
-	if ms := s.row(); i >= 0 && i < len(ms) {
+func (s *rawStmt) text(i int) []byte { return s.textAt(s.row(), i) }
+
+// textAt is text with the row's Mems ms (s.row(), or nil: through the
+// API) read once for the row.
+func (s *rawStmt) textAt(ms []sqlite3.TMem, i int) []byte {
+	if i >= 0 && i < len(ms) {
 		if b, ok := memText(&ms[i]); ok {
 			return b
 		}
 	}
+	return s.textAPI(i)
+}
+
+// textAPI is column i as text through the API.
+func (s *rawStmt) textAPI(i int) []byte {
 	n := sqlite3.Xsqlite3_column_bytes(s.c.tls, s.p, int32(i))
 	if n <= 0 {
 		return nil
@@ -271,24 +280,40 @@ func (s *rawStmt) text(i int) []byte {
 
 // blob returns column i of the current row as a blob, without copying.
 // Blob and text values are read from their Mem (memBlob).
-func (s *rawStmt) blob(i int) []byte {
-	if ms := s.row(); i >= 0 && i < len(ms) {
+func (s *rawStmt) blob(i int) []byte { return s.blobAt(s.row(), i) }
+
+// blobAt is blob with the row's Mems ms (as textAt).
+func (s *rawStmt) blobAt(ms []sqlite3.TMem, i int) []byte {
+	if i >= 0 && i < len(ms) {
 		if b, ok := memBlob(&ms[i]); ok {
 			return b
 		}
 	}
+	return s.blobAPI(i)
+}
+
+// blobAPI is column i as a blob through the API.
+func (s *rawStmt) blobAPI(i int) []byte {
 	p := sqlite3.Xsqlite3_column_blob(s.c.tls, s.p, int32(i))
 	return cbytes(p, int(sqlite3.Xsqlite3_column_bytes(s.c.tls, s.p, int32(i))))
 }
 
 // int64 returns column i of the current row as an integer. Integer and
 // NULL values are read from their Mem (memInt).
-func (s *rawStmt) int64(i int) int64 {
-	if ms := s.row(); i >= 0 && i < len(ms) {
+func (s *rawStmt) int64(i int) int64 { return s.int64At(s.row(), i) }
+
+// int64At is int64 with the row's Mems ms (as textAt).
+func (s *rawStmt) int64At(ms []sqlite3.TMem, i int) int64 {
+	if i >= 0 && i < len(ms) {
 		if v, ok := memInt(&ms[i]); ok {
 			return v
 		}
 	}
+	return s.int64API(i)
+}
+
+// int64API is column i as an integer through the API.
+func (s *rawStmt) int64API(i int) int64 {
 	return sqlite3.Xsqlite3_column_int64(s.c.tls, s.p, int32(i))
 }
 

@@ -398,35 +398,14 @@ func (c *rowChunk) copyRow(stmt *rawStmt) {
 	if len(ms) != 1+partFields {
 		ms = nil // not the expected row: the API decides
 	}
-	b, ok := []byte(nil), false
-	if ms != nil {
-		b, ok = memBlob(&ms[0])
-	}
-	if !ok {
-		b = stmt.blob(0)
-	}
-	c.buf = append(c.buf, b...)
+	c.buf = append(c.buf, stmt.blobAt(ms, 0)...)
 	c.ends = append(c.ends, len(c.buf))
 	for i := range partFields {
 		switch i {
 		case fFID, fRetired, fVersion:
-			v, ok := int64(0), false
-			if ms != nil {
-				v, ok = memInt(&ms[i+1])
-			}
-			if !ok {
-				v = stmt.int64(i + 1)
-			}
-			c.ints = append(c.ints, v)
+			c.ints = append(c.ints, stmt.int64At(ms, i+1))
 		default:
-			b, ok := []byte(nil), false
-			if ms != nil {
-				b, ok = memText(&ms[i+1])
-			}
-			if !ok {
-				b = stmt.text(i + 1)
-			}
-			c.buf = append(c.buf, b...)
+			c.buf = append(c.buf, stmt.textAt(ms, i+1)...)
 			c.ends = append(c.ends, len(c.buf))
 		}
 	}
