@@ -71,14 +71,22 @@ func cellKey(x, y uint32) uint64 { return uint64(x)<<32 | uint64(y) }
 
 // anchor returns the representative point of a geometry.
 func anchor(g orb.Geometry) (orb.Point, bool) {
-	if g == nil {
-		return orb.Point{}, false
-	}
-	if pt, ok := g.(orb.Point); ok {
-		return pt, true
+	pt, _, ok := anchorKey(g)
+	return pt, ok
+}
+
+// anchorKey returns the anchor of a geometry (the point, or its box's centre)
+// and its build key (buildKey: the west edge of its box) from one
+// computation of its box; ok is false for no geometry.
+func anchorKey(g orb.Geometry) (pt orb.Point, key float64, ok bool) {
+	switch g := g.(type) {
+	case nil:
+		return orb.Point{}, 0, false
+	case orb.Point:
+		return g, g[0], true
 	}
 	b := g.Bound()
-	return b.Center(), true
+	return b.Center(), b.Min[0], true
 }
 
 // baseCell returns the cell of a point at the base level.

@@ -390,10 +390,8 @@ type delta struct {
 // the west edge of its box, where the geometry has a vertex, so that the
 // scan of the chunk's stripe (the whole latitude range) finds it.
 func buildKey(g orb.Geometry) float64 {
-	if pt, ok := g.(orb.Point); ok {
-		return pt[0]
-	}
-	return g.Bound().Min[0]
+	_, key, _ := anchorKey(g)
+	return key
 }
 
 // chunkHold is how long Build aims to hold the writes for one chunk.
@@ -466,17 +464,9 @@ func (m *Map) Build(ctx context.Context) error {
 			var lastK uint64
 			var lastC *cell
 			err = m.parts.Scan(ctx, box, parts.Filter{}, func(e parts.Entry) bool {
-				var pt orb.Point
-				var key float64
-				g, isPt := e.Geometry.(orb.Point)
-				switch {
-				case isPt:
-					pt, key = g, g[0]
-				case e.Geometry == nil:
+				pt, key, ok := anchorKey(e.Geometry) // as PartChanged files it
+				if !ok {
 					return true
-				default:
-					bb := e.Geometry.Bound()
-					pt, key = bb.Center(), bb.Min[0]
 				}
 				if key < west || key >= east {
 					return true // another chunk's
@@ -500,7 +490,7 @@ func (m *Map) Build(ctx context.Context) error {
 					}
 				}
 				lastC.add(countKey(e.Class, e.State), 1)
-				if isPt {
+				if _, isPt := e.Geometry.(orb.Point); isPt {
 					ib.addPoint(e.Code, e.Owner, e.State, pt, cellKey(cellAt(wx, wy, fix.level)))
 				} else {
 					fix.addShape(e.Code, e.Owner, e.State, e.Geometry)
