@@ -396,12 +396,29 @@ func TestTilesDuringBuild(t *testing.T) {
 func TestThinSorter(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var s thinSorter
-	for _, n := range []int{0, 1, 2, 7, 600, 5000} {
+	// Codes of one class whose hashes share their top 32 bits: the
+	// integer keys tie on them and the sorter must order them by the
+	// whole hash.
+	var ties []parts.Code
+	seen := map[uint64]parts.Code{}
+	for serial := uint32(1); len(ties) < 6; serial++ {
+		code, _ := parts.NewCode(510104, 101, serial)
+		if c, ok := seen[hashCode(code)>>32]; ok {
+			ties = append(ties, c, code)
+		}
+		seen[hashCode(code)>>32] = code
+	}
+	for _, n := range []int{0, 1, 2, 7, 600, 5000, 1<<thinPosBits + 1} {
 		list := make([]pointRec, n)
 		for i := range list {
 			cl := parts.Class([]int{101, 102, 208, 9999}[rng.IntN(4)])
 			code, _ := parts.NewCode(510104, cl, uint32(rng.IntN(1_000_000)))
 			list[i] = pointRec{code: code, pt: orb.Point{float64(i), 0}}
+		}
+		if n >= 600 {
+			for i, c := range ties {
+				list[rng.IntN(n)] = pointRec{code: c, pt: orb.Point{float64(-i), 0}}
+			}
 		}
 		want := slices.Clone(list)
 		slices.SortStableFunc(want, func(a, b pointRec) int { return cmpThin(a.code, b.code) })
