@@ -80,6 +80,7 @@ func TestUsageErrors(t *testing.T) {
 		"token no create":         {[]string{"token"}, true, "token create"},
 		"serve extra arg":         {[]string{"serve", "extra"}, true, "extra"},
 		"serve empty data":        {[]string{"serve", "--data", ""}, true, "--data is empty"},
+		"serve bad budget":        {[]string{"serve", "--data", notGpkg, "--tile-max-features", "0"}, true, "--tile-max-features"},
 		"serve bad pprof":         {[]string{"serve", "--data", notGpkg, "--addr", "127.0.0.1:0", "--pprof", "nonsense:99999"}, false, "--pprof"},
 		"serve bad start profile": {[]string{"serve", "--data", notGpkg, "--addr", "127.0.0.1:0", "--start-profile", filepath.Join(dir, "missing", "x.prof")}, false, "--start-profile"},
 	}

@@ -16,6 +16,7 @@ import (
 	"citytwin/api"
 	"citytwin/app"
 	"citytwin/synth"
+	"citytwin/tiles"
 	"citytwin/web"
 )
 
@@ -29,6 +30,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	demoM := fs.Int("demo-grids", 2000, "grids of the demo city (only without --data)")
 	anon := fs.Bool("anonymous", true, "requests without a token are served as the public role")
 	cacheMB := fs.Int("tile-cache-mb", 256, "tile cache size in MiB (0: no cache, every tile encoded afresh)")
+	maxFeatures := fs.Int("tile-max-features", tiles.DefaultOptions().MaxFeatures, fmt.Sprintf("feature budget of a component tile at z%d-z%d: a tile with more components is thinned by class priority to about this many (1 to %d)", tiles.DefaultOptions().ThinZoom, tiles.DefaultOptions().DetailZoom-1, tiles.MaxBudget))
 	fs.Float64Var(&cfg.RateLimit.PerSecond, "rate-limit", 200, "API requests (all but tiles) per second per token, or per address for the public; 0 turns every limit off")
 	fs.IntVar(&cfg.RateLimit.Burst, "rate-burst", 400, "burst of the rate limit")
 	rateLimits := fs.String("rate-limits", "", "more limits as NAME=PER_SECOND:BURST,...: public, inspector, department, admin (API, default --rate-limit), tiles (per client, default 400:800), lookup (token-store lookups per address, default 30:60)")
@@ -63,6 +65,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Visit(func(f *flag.Flag) { dataSet = dataSet || f.Name == "data" })
 	if dataSet && *data == "" {
 		return fmt.Errorf("%w: serve: --data is empty; give a GeoPackage file, or leave --data out for the demo city", errUsage)
+	}
+	if *maxFeatures < 1 || *maxFeatures > tiles.MaxBudget {
+		return fmt.Errorf("%w: serve: --tile-max-features %d is not from 1 to %d", errUsage, *maxFeatures, tiles.MaxBudget)
 	}
 	cfg.AllowAnonymous = *anon
 	var err error
@@ -128,6 +133,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ac.API = cfg
 	ac.Logger = log
 	ac.Progress = prog.Update
+	ac.Tiles.MaxFeatures = *maxFeatures
 	ac.Tiles.CacheBytes = int64(*cacheMB) << 20
 	if *cacheMB <= 0 {
 		ac.Tiles.CacheBytes = -1 // 0 turns the cache off
