@@ -14,10 +14,13 @@
 #      components drawn at random, bbox pages of 100 (300-500 m boxes); and
 #      bench/httpbare, a bare net/http server sending the bytes of one lookup
 #      answer (its body and headers), for the ratio of lookups to what
-#      net/http alone does here (three rounds in turn, and the median);
+#      net/http alone does here (five rounds in turn, and the median);
 #      each row also gives the server's CPU time per request;
 #   4. a second server started with --tile-cache-mb 0: the z14 list once,
-#      and the list in a loop for DURATION (every answer encoded);
+#      and the list in a loop for DURATION (every answer encoded), then
+#      with wrk in random order for DURATION (a lighter client: citytwin-load
+#      takes ~0.25 of a core at these rates); tile rows give the server's
+#      CPU time per tile;
 #   5. the start from PostGIS (serve --pg): to /readyz 200, RSS at ready and
 #      30 s later, the peak.
 #
@@ -143,21 +146,43 @@ aggregates() {
   agg_log=$(grep -m1 'tile aggregates built' "$log" | sed -n 's/.*seconds=\([0-9.]*\).*/\1/p')
 }
 
-# tilepass LABEL ADDR LIST [MAX [DURATION]] asks the tiles of LIST in order
-# with 4 connections, each once (MAX answers, default the list's length;
-# at most DURATION), and prints one row.
-tilepass() {
-  local max="${4:-$(wc -l <"$3")}"
-  bin/citytwin-load --url "http://$2" --scenario tile --paths "$3" --connections 4 --warmup 0 \
-    --duration "${5:-10m}" --max-requests "$max" --json 2>/dev/null |
-    jq -r --arg l "$1" '.results[0] | [$l, .requests, (.requests_per_second | round), .latency_ms.p50, .latency_ms.p99,
-      ((.bytes / ([.requests, 1] | max) / 1024) | round), .non_2xx + .errors] | @tsv' |
-    awk -F'\t' '{ printf "%-30s %8d %9d %8.2f %8.2f %8d %8d\n", $1, $2, $3, $4, $5, $6, $7 }'
-}
-
 # cputicks PID is the user+system CPU time of a process, in clock ticks.
 cputicks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
+
+# tilepass LABEL ADDR LIST PID [MAX [DURATION]] asks the tiles of LIST in
+# order with 4 connections, each once (MAX answers, default the list's
+# length; at most DURATION), and prints one row with the server's (PID's)
+# CPU time per tile.
+tilepass() {
+  local max="${5:-$(wc -l <"$3")}" c0 c1
+  c0=$(cputicks "$4")
+  bin/citytwin-load --url "http://$2" --scenario tile --paths "$3" --connections 4 --warmup 0 \
+    --duration "${6:-10m}" --max-requests "$max" --json 2>/dev/null >"$work/tilepass.json"
+  c1=$(cputicks "$4")
+  jq -r --arg l "$1" '.results[0] | [$l, .requests, (.requests_per_second | round), .latency_ms.p50, .latency_ms.p99,
+      ((.bytes / ([.requests, 1] | max) / 1024) | round), .non_2xx + .errors] | @tsv' "$work/tilepass.json" |
+    awk -F'\t' -v dt="$((c1 - c0))" -v hz="$hz" '{ printf "%-30s %8d %9d %8.2f %8.2f %8d %8.2f %8d\n", $1, $2, $3, $4, $5, $6, ($2 > 0 ? dt / hz * 1e3 / $2 : 0), $7 }'
+}
+
+# tilewrk LABEL ADDR LIST PID: the tiles of LIST in random order with wrk
+# (4 connections, gzip, DURATION after a 2 s warm-up), one row as tilepass
+# (p50 and p99 from wrk's latency distribution; KB/tile from its transfer).
+tilewrk() {
+  local res c0 c1
+  wrk -t2 -c4 -d2s -H 'Accept-Encoding: gzip' -s scripts/wrk/random.lua "http://$2" -- "$3" >/dev/null 2>&1 || true
+  c0=$(cputicks "$4")
+  res=$(wrk -t2 -c4 -d"$duration" --latency -H 'Accept-Encoding: gzip' -s scripts/wrk/random.lua "http://$2" -- "$3" 2>&1)
+  c1=$(cputicks "$4")
+  echo "$res" | awk -v name="$1" -v dt="$((c1 - c0))" -v hz="$hz" '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    function kb(v) { if (v ~ /KB$/) return v + 0; if (v ~ /MB$/) return v * 1024; if (v ~ /GB$/) return v * 1048576; return v / 1024 }
+    / requests in / { n = $1; bytes = kb($5) }
+    /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) }
+    /Requests\/sec/ { rps = $2 } /Non-2xx/ { bad += $NF }
+    /Socket errors/ { for (i = 3; i <= NF; i++) { v = $i; gsub(/,/, "", v); if (v ~ /^[0-9]+$/) bad += v } }
+    END { printf "%-30s %8d %9.0f %8.2f %8.2f %8.0f %8.2f %8d\n", name, n, rps, p50, p99, (n > 0 ? bytes / n : 0), (n > 0 ? dt / hz * 1e3 / n : 0), bad }'
+}
 
 # wrkrun NAME ADDR PATHS CONNS PID prints one row of the wrk table: the
 # rates, latencies, and the server's CPU time per request (PID's user +
@@ -196,8 +221,8 @@ awk -v z=14 -v a="$minlon" -v b="$minlat" -v c="$maxlon" -v d="$maxlat" 'functio
   function ty(lat, r) { r = lat * 3.14159265358979 / 180; return int((1 - log(sin(r) / cos(r) + 1 / cos(r)) / 3.14159265358979) / 2 * 2^z) }
   BEGIN { for (y = ty(d); y <= ty(b); y++) for (x = tx(a); x <= tx(c); x++) printf "/tiles/parts/%d/%d/%d.mvt\n", z, x, y }' >"$work/z14.paths"
 ntiles=$(wc -l <"$work/z14.paths")
-tiles_cold=$(tilepass "cold, cache on, each once" "$addr" "$work/z14.paths")
-tiles_warm=$(tilepass "warm: the same again" "$addr" "$work/z14.paths")
+tiles_cold=$(tilepass "cold, cache on, each once" "$addr" "$work/z14.paths" "$pid")
+tiles_warm=$(tilepass "warm: the same again" "$addr" "$work/z14.paths" "$pid")
 
 # 3. the query mix, and the bare server with the bytes of one lookup
 first_code=$(head -1 "$keys.codes.paths")
@@ -210,10 +235,10 @@ until curl -fsS -o /dev/null "http://$addr_bare/"; do sleep 0.05; done
 mix=$(
   printf "%-26s %5s %9s %10s %10s %10s %8s %8s %s\n" scenario conns req/s p50 p99 bytes/s "cpu us" non-2xx errors
   for c in 4 64; do
-    # Lookups and the bare server in turn, three times: the machine's
+    # Lookups and the bare server in turn, five times: the machine's
     # speed drifts between runs, a ratio of neighbours drifts less.
     ratios=()
-    for round in 1 2 3; do
+    for round in 1 2 3 4 5; do
       wrkrun "lookup by code ($round)" "$addr" "$keys.codes.paths" "$c" "$main_pid"
       lookup=$(cat "$work/last.rps")
       wrkrun "bare net/http ($round)" "$addr_bare" "$keys.codes.paths" "$c" "$bare_pid"
@@ -221,7 +246,7 @@ mix=$(
       ratios+=("$(awk -v a="$lookup" -v b="$bare" 'BEGIN { printf "%.0f", 100 * a / b }')")
     done
     printf "%-26s %5d %s%% (median %s%%)\n" "lookups / bare, by round" "$c" "$(IFS=/; echo "${ratios[*]}" | sed 's|/|%, |g')" \
-      "$(printf "%s\n" "${ratios[@]}" | sort -n | sed -n 2p)"
+      "$(printf "%s\n" "${ratios[@]}" | sort -n | sed -n 3p)"
     wrkrun "nearest 10" "$addr" "$keys.nearest.paths" "$c" "$main_pid"
     wrkrun "500 m counts" "$addr" "$keys.counts.paths" "$c" "$main_pid"
     wrkrun "bbox pages of 100" "$addr" "$keys.bbox.paths" "$c" "$main_pid"
@@ -236,8 +261,9 @@ pids=()
 serve "$addr_nocache" "$work/serve-nocache.log" --tile-cache-mb 0
 ready_nc=$ready
 aggregates "$work/serve-nocache.log"
-nocache_once=$(tilepass "--tile-cache-mb 0: each once" "$addr_nocache" "$work/z14.paths")
-nocache_loop=$(tilepass "--tile-cache-mb 0: $duration loop" "$addr_nocache" "$work/z14.paths" 100000000 "$duration")
+nocache_once=$(tilepass "--tile-cache-mb 0: each once" "$addr_nocache" "$work/z14.paths" "$pid")
+nocache_loop=$(tilepass "--tile-cache-mb 0: $duration loop" "$addr_nocache" "$work/z14.paths" "$pid" 100000000 "$duration")
+nocache_wrk=$(tilewrk "--tile-cache-mb 0: wrk $duration" "$addr_nocache" "$work/z14.paths" "$pid")
 misses=$(curl -fsS "http://$addr_nocache/metrics" 2>/dev/null | awk '/^citytwin_tile_cache_(hits|misses)_total/ { printf "%s %s  ", $1, $2 }')
 cleanup
 pids=()
@@ -282,12 +308,13 @@ fi
   echo "$pg_line"
   echo
   echo "## cold z14 tiles over HTTP: the $ntiles tiles over the city's bounds ($minlon,$minlat,$maxlon,$maxlat), 4 connections, layer parts, gzip"
-  printf "%-30s %8s %9s %8s %8s %8s %8s\n" pass tiles tiles/s "p50 ms" "p99 ms" "KB/tile" failed
-  printf "%s\n" "$tiles_cold" "$tiles_warm" "$nocache_once" "$nocache_loop"
+  echo "cpu ms: the server's CPU time per tile; the passes by citytwin-load (Go, in list order), the last row by wrk (random order)"
+  printf "%-30s %8s %9s %8s %8s %8s %8s %8s\n" pass tiles tiles/s "p50 ms" "p99 ms" "KB/tile" "cpu ms" failed
+  printf "%s\n" "$tiles_cold" "$tiles_warm" "$nocache_once" "$nocache_loop" "$nocache_wrk"
   echo "the server without cache: $misses"
   echo
   echo "## query mix, wrk -t2, $duration per run after a 2 s warm-up, random keys over the whole city (scripts/wrk/random.lua)"
-  echo "cpu us: the server's CPU time (user + system, /proc) per request over the run; lookups and the bare server in turn, three rounds"
+  echo "cpu us: the server's CPU time (user + system, /proc) per request over the run; lookups and the bare server in turn, five rounds"
   echo "the bare server sends the body and these headers of one lookup: $(awk -F: 'NR > 1 && NF > 1 { printf "%s; ", $1 }' "$work/lookup.headers")"
   echo "$mix"
 } | tee "$out"
