@@ -413,11 +413,11 @@ func TestThinSorter(t *testing.T) {
 		for i := range list {
 			cl := parts.Class([]int{101, 102, 208, 9999}[rng.IntN(4)])
 			code, _ := parts.NewCode(510104, cl, uint32(rng.IntN(1_000_000)))
-			list[i] = pointRec{code: code, pt: orb.Point{float64(i), 0}}
+			list[i] = newPointRec(code, orb.Point{float64(i), 0}, 0, 0)
 		}
 		if n >= 600 {
 			for i, c := range ties {
-				list[rng.IntN(n)] = pointRec{code: c, pt: orb.Point{float64(-i), 0}}
+				list[rng.IntN(n)] = newPointRec(c, orb.Point{float64(-i), 0}, 0, 0)
 			}
 		}
 		want := slices.Clone(list)

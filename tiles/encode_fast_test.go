@@ -77,7 +77,7 @@ func TestRunEnd(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			list = append(list, pointRec{code: c})
+			list = append(list, newPointRec(c, orb.Point{}, 0, 0))
 		}
 	}
 	for i := range list {

@@ -43,6 +43,12 @@ type pointRec struct {
 	pt    orb.Point
 	owner uint32 // index in owners
 	state parts.State
+	class parts.Class // code.Class(), kept in the padding: runs are found on it
+}
+
+// newPointRec returns the record of a point component.
+func newPointRec(code parts.Code, pt orb.Point, owner uint32, state parts.State) pointRec {
+	return pointRec{code: code, pt: pt, owner: owner, state: state, class: code.Class()}
 }
 
 // shapeRec is a line or polygon component of the index.
@@ -135,7 +141,7 @@ func (b *indexBuilder) addPoint(code parts.Code, owner string, state parts.State
 		// (neighbours in the scan often share their owner)
 		b.lastOwner, b.lastID, b.hasOwner = owner, b.ix.owner(owner), true
 	}
-	b.pts = append(b.pts, pointRec{code: code, pt: pt, owner: b.lastID, state: state})
+	b.pts = append(b.pts, newPointRec(code, pt, b.lastID, state))
 	b.keys = append(b.keys, k)
 }
 
@@ -319,12 +325,22 @@ func (ix *index) remove(code parts.Code, g orb.Geometry) {
 // class that goes on at i (i itself when the run ended before it).
 func runEnd(list []pointRec, i int, cl parts.Class) int {
 	end := i
-	for end < len(list) && end < i+8 && list[end].code.Class() == cl {
+	for end < len(list) && end < i+8 && list[end].class == cl {
 		end++
 	}
-	if end < len(list) && list[end].code.Class() == cl {
-		n, _ := slices.BinarySearchFunc(list[end:], cl+1, func(r pointRec, c parts.Class) int { return int(r.code.Class()) - int(c) })
-		end += n
+	if end < len(list) && list[end].class == cl {
+		// (a search by hand: slices.BinarySearchFunc passes each probed
+		// 32-byte record by value)
+		lo, hi := end, len(list)
+		for lo < hi {
+			mid := int(uint(lo+hi) >> 1)
+			if list[mid].class <= cl {
+				lo = mid + 1
+			} else {
+				hi = mid
+			}
+		}
+		end = lo
 	}
 	return end
 }
@@ -348,7 +364,7 @@ func (m *Map) indexChange(old, new *parts.Part) {
 			k := cellKey(ix.bucket(pt))
 			list := ix.pts[k]
 			i, _ := slices.BinarySearchFunc(list, new.Code, func(r pointRec, c parts.Code) int { return cmpThin(r.code, c) })
-			ix.pts[k] = slices.Insert(list, i, pointRec{code: new.Code, pt: pt, owner: ix.owner(new.Owner), state: new.State})
+			ix.pts[k] = slices.Insert(list, i, newPointRec(new.Code, pt, ix.owner(new.Owner), new.State))
 			ix.nPts++
 		} else {
 			ix.addShape(new.Code, new.Owner, new.State, new.Geometry)
@@ -510,10 +526,10 @@ func (ix *index) gather(ctx context.Context, enc *tileEncoder, pr *projection, f
 				// every class whole: no runs to find
 				for i := range list {
 					r := &list[i]
-					if !box.Contains(r.pt) || !fm.match(r.code.Class(), r.owner, r.state) {
+					if !box.Contains(r.pt) || !fm.match(r.class, r.owner, r.state) {
 						continue
 					}
-					if _, more := addPoint(r, r.code.Class()); !more {
+					if _, more := addPoint(r, r.class); !more {
 						return false, nil
 					}
 				}
@@ -522,10 +538,10 @@ func (ix *index) gather(ctx context.Context, enc *tileEncoder, pr *projection, f
 			for i := 0; i < len(list); {
 				// the run of a class, of which the plan keeps a prefix: a
 				// run read to its end needs no search for that end
-				cl := list[i].code.Class()
+				cl := list[i].class
 				s := plan.shiftOf(cl)
 				if s < dropAll && (fm.classes == nil || (int(cl) < len(fm.classes) && fm.classes[cl])) {
-					for ; i < len(list) && list[i].code.Class() == cl; i++ {
+					for ; i < len(list) && list[i].class == cl; i++ {
 						r := &list[i]
 						if s > 0 && hashCode(r.code)>>(64-s) != 0 {
 							break

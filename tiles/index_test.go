@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 
 	"citytwin/parts"
 
@@ -231,4 +232,12 @@ func (h *hookSource) Scan(ctx context.Context, b orb.Bound, f parts.Filter, fn f
 		h.during()
 	}
 	return h.PartSource.Scan(ctx, b, f, fn)
+}
+
+// TestPointRecSize: the class kept beside the code fits in the record's
+// padding (the index holds one record per point component).
+func TestPointRecSize(t *testing.T) {
+	if n := unsafe.Sizeof(pointRec{}); n != 32 {
+		t.Errorf("pointRec is %d bytes, want 32", n)
+	}
 }
