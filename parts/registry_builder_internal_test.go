@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/paulmach/orb"
 )
@@ -84,5 +85,33 @@ func TestOrdSurvivesWrites(t *testing.T) {
 	r.Put(Part{Code: c3, Version: 1, Geometry: orb.Point{104, 30}})
 	if ordOf(c3) != 0 {
 		t.Fatalf("ord of a part added after Build = %d, want 0", ordOf(c3))
+	}
+}
+
+// TestPermute: permute puts every element where keys say, whether it
+// copies (a small array) or follows the cycles in place (an array of
+// permuteInPlace bytes without spare capacity).
+func TestPermute(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 2, 1000, int(permuteInPlace / 8)} {
+		order := rng.Perm(n)
+		keys := make([]uint64, n)
+		for i, old := range order {
+			keys[i] = uint64(rng.Uint32())<<32 | uint64(old)
+		}
+		big := make([]uint64, n)
+		small := make([]uint16, n)
+		for i := range big {
+			big[i], small[i] = uint64(i)*7+1, uint16(i*3)
+		}
+		gotBig, gotSmall := permute(big, keys), permute(small, keys)
+		if n == int(permuteInPlace/8) && unsafe.SliceData(gotBig) != unsafe.SliceData(big) {
+			t.Errorf("n=%d: a %d MB array without spare capacity was copied, not moved in place", n, permuteInPlace>>20)
+		}
+		for i, old := range order {
+			if gotBig[i] != uint64(old)*7+1 || gotSmall[i] != uint16(old*3) {
+				t.Fatalf("n=%d: position %d holds %d, %d; want the element of %d", n, i, gotBig[i], gotSmall[i], old)
+			}
+		}
 	}
 }
