@@ -80,6 +80,7 @@ func TestUsageErrors(t *testing.T) {
 		"token no create":         {[]string{"token"}, true, "token create"},
 		"serve extra arg":         {[]string{"serve", "extra"}, true, "extra"},
 		"serve empty data":        {[]string{"serve", "--data", ""}, true, "--data is empty"},
+		"serve bad gc percent":    {[]string{"serve", "--data", notGpkg, "--gc-percent", "0"}, true, "--gc-percent"},
 		"serve bad budget":        {[]string{"serve", "--data", notGpkg, "--tile-max-features", "0"}, true, "--tile-max-features"},
 		"serve bad pprof":         {[]string{"serve", "--data", notGpkg, "--addr", "127.0.0.1:0", "--pprof", "nonsense:99999"}, false, "--pprof"},
 		"serve bad start profile": {[]string{"serve", "--data", notGpkg, "--addr", "127.0.0.1:0", "--start-profile", filepath.Join(dir, "missing", "x.prof")}, false, "--start-profile"},
@@ -180,6 +181,7 @@ func TestServeBinary(t *testing.T) {
 		t.Fatalf("gen: %v\n%s", err, out)
 	}
 	cmd := exec.Command(bin, "serve", "--data", city, "--addr", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "GOGC=") // the default --gc-percent applies
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -219,6 +221,16 @@ func TestServeBinary(t *testing.T) {
 			t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, want)
 		}
 	}
+	// The collector runs at --gc-percent once the city is loaded.
+	if resp, err := http.Get(base + "/metrics"); err != nil {
+		t.Fatal(err)
+	} else {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !regexp.MustCompile(`(?m)^go_gc_gogc_percent 50$`).Match(b) {
+			t.Errorf("/metrics does not say go_gc_gogc_percent 50 (the default --gc-percent)")
+		}
+	}
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
@@ -234,5 +246,19 @@ func TestServeBinary(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "city loaded") {
 		t.Errorf("no load log: %s", stderr.String())
+	}
+}
+
+// TestUseGCPercent: --gc-percent applies when given, or when GOGC is not
+// set; a GOGC of the environment otherwise stays.
+func TestUseGCPercent(t *testing.T) {
+	for _, tc := range []struct {
+		flagSet bool
+		env     string
+		want    bool
+	}{{false, "", true}, {false, "200", false}, {true, "200", true}, {true, "", true}} {
+		if got := useGCPercent(tc.flagSet, tc.env); got != tc.want {
+			t.Errorf("useGCPercent(%v, %q) = %v, want %v", tc.flagSet, tc.env, got, tc.want)
+		}
 	}
 }
